@@ -1,0 +1,3 @@
+from httpdeck.cli import main
+
+raise SystemExit(main())

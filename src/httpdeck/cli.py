@@ -1,0 +1,20 @@
+"""The `httpdeck` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="httpdeck", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the end-to-end demo against a local server")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from httpdeck._demo import run
+
+        return asyncio.run(run(sys.stdout))
+    return 2  # pragma: no cover - argparse rejects unknown commands

@@ -1,0 +1,327 @@
+"""`HTTPClient`: the pooled async client and its request pipeline.
+
+```
+get/post/... -> Result        request() -> HttpResponse (raises)
+            \\                 /
+             redirects (one hop at a time)
+               resilience: circuit breaker -> retry   (per hop)
+                 interceptor chain                    (per attempt)
+                   Transport.send                     (the seam)
+```
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, Protocol, Self, Unpack, runtime_checkable
+
+from yarl import URL
+
+from httpdeck.client._build import RequestOptions, build_request, default_headers
+from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._exceptions import (
+    HTTPCircuitOpenError,
+    HTTPClientClosedError,
+    HTTPClientError,
+    HTTPRedirectError,
+    HTTPRetryExhaustedError,
+    HTTPStatusError,
+    HTTPValidationError,
+    describe,
+)
+from httpdeck.client._interceptors import Interceptor, InterceptorChain
+from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._redirects import is_redirect, next_request
+from httpdeck.client._result import Err, Ok, Result
+from httpdeck.client._transports.aiohttp import AiohttpTransport
+from httpdeck.client._transports.base import Transport
+
+Send = Callable[[Request], Awaitable[HttpResponse]]
+
+
+@runtime_checkable
+class ResilienceStrategy(Protocol):
+    """Something that wraps the sending of one request: a retry policy, a
+    circuit breaker, a bulkhead or a pipeline of them. `send` performs one
+    attempt; the strategy may call it several times (setting `attempt`)."""
+
+    async def execute(self, request: Request, send: Send) -> HttpResponse: ...
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+# Errors that the verb methods raise instead of returning as Err: misuse, and
+# the two that lexigram-http's contract raises.
+_RAISED = (
+    HTTPCircuitOpenError,
+    HTTPRetryExhaustedError,
+    HTTPClientClosedError,
+    HTTPValidationError,
+)
+
+
+class HTTPClient:
+    """An async HTTP client over a pooled aiohttp session.
+
+    Verb methods return `Result[HttpResponse, HTTPClientError]`: `Ok` on
+    1xx-3xx, `Err(HTTPStatusError)` on 4xx/5xx, `Err(HTTPConnectionError |
+    HTTPTimeoutError | ...)` on transport failure. `HTTPCircuitOpenError` and
+    `HTTPRetryExhaustedError` are raised, as in lexigram-http. `request()`
+    returns the response whatever its status and raises on failure.
+
+    Example:
+        ```python
+        async with HTTPClient() as client:
+            match await client.get("https://api.example.com/users", params={"page": 1}):
+                case Ok(response):
+                    users = response.json()
+                case Err(error):
+                    log.warning("users unavailable: %s", error)
+        ```
+
+    The client starts itself on first use; `stop()` (or leaving the `async
+    with` block) closes its connections, after which using it is an error.
+    """
+
+    def __init__(
+        self,
+        config: HTTPClientConfig | None = None,
+        *,
+        transport: Transport | None = None,
+        interceptors: Iterable[Interceptor] = (),
+        retry_policy: ResilienceStrategy | None = None,
+        circuit_breaker: ResilienceStrategy | None = None,
+        resilience: ResilienceStrategy | None = None,
+        metrics: Any = None,
+    ) -> None:
+        if config is not None and not isinstance(config, HTTPClientConfig):
+            msg = f"config must be an HTTPClientConfig, got {type(config).__name__}."
+            raise TypeError(msg)
+        self.config = config or HTTPClientConfig()
+        self._transport: Transport = transport or AiohttpTransport(self.config)
+        self.interceptors = InterceptorChain(interceptors)
+        # A pipeline given as `resilience` wins over the separate parts.
+        strategies = [resilience] if resilience is not None else [circuit_breaker, retry_policy]
+        self._strategies = [s for s in strategies if s is not None]
+        for strategy in self._strategies:
+            if not isinstance(strategy, ResilienceStrategy):
+                msg = f"{strategy!r} is not a resilience strategy: it needs execute(request, send)."
+                raise TypeError(msg)
+        self.metrics = metrics
+        self._default_headers = default_headers(self.config)
+        self._state = _State.UNOPENED
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    def is_started(self) -> bool:
+        return self._state is _State.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self._state is _State.CLOSED
+
+    async def start(self) -> None:
+        """Open the connection pool (also done lazily by the first request)."""
+        self._check_open()
+        if self._state is _State.UNOPENED:
+            start = getattr(self._transport, "start", None)
+            if start is not None:
+                await start()
+            self._state = _State.OPEN
+
+    async def stop(self) -> None:
+        """Close every connection. Safe to call twice."""
+        if self._state is not _State.CLOSED:
+            self._state = _State.CLOSED
+            await self._transport.aclose()
+
+    aclose = stop
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @classmethod
+    @asynccontextmanager
+    async def session_context(
+        cls, config: HTTPClientConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[HTTPClient]:
+        """`async with HTTPClient.session_context(config) as client:` (lexigram-http)."""
+        async with cls(config, **kwargs) as client:
+            yield client
+
+    def _check_open(self) -> None:
+        if self._state is _State.CLOSED:
+            msg = "Cannot send a request: the client is closed. Create a new HTTPClient."
+            raise HTTPClientClosedError(msg)
+
+    # -- the pipeline ------------------------------------------------------
+
+    def build_request(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Request:
+        """The `Request` that `request(method, url, **options)` would send."""
+        return build_request(method, url, options, self.config, self._default_headers)
+
+    async def _read_attempt(self, request: Request) -> HttpResponse:
+        response = await self._transport.send(request)
+        await response.aread()
+        return response
+
+    async def _attempt(self, request: Request, *, read: bool) -> HttpResponse:
+        started = time.perf_counter()
+        handler = self._read_attempt if read else self._transport.send
+        response = await self.interceptors.send(request, handler)
+        response.elapsed = time.perf_counter() - started
+        return response
+
+    async def _send_hop(self, request: Request, *, read: bool) -> HttpResponse:
+        if not self._strategies:
+            return await self._attempt(request, read=read)
+
+        async def attempt(req: Request) -> HttpResponse:
+            return await self._attempt(req, read=read)
+
+        send: Send = attempt
+        for strategy in reversed(self._strategies):
+            send = _bind(strategy, send)
+        return await send(request)
+
+    async def send(
+        self, request: Request, *, stream: bool = False, follow_redirects: bool | None = None
+    ) -> HttpResponse:
+        """Send a built `Request` through the whole pipeline.
+
+        With `stream=True` the body is left unread: read it, then `aclose()`.
+        """
+        if self._state is not _State.OPEN:
+            await self.start()
+        follow = self.config.follow_redirects if follow_redirects is None else follow_redirects
+        while True:
+            response = await self._send_hop(request, read=not stream)
+            if not follow or not is_redirect(response):
+                return response
+            if request.redirect_hop >= self.config.max_redirects:
+                await response.aclose()
+                msg = (
+                    f"{describe(request)} was redirected more than max_redirects="
+                    f"{self.config.max_redirects} times; raise HTTPClientConfig.max_redirects "
+                    "or pass follow_redirects=False."
+                )
+                raise HTTPRedirectError(msg, request=request)
+            await response.aclose()
+            request = next_request(request, response, secret_headers=self.config.secret_headers)
+
+    async def request(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> HttpResponse:
+        """Send a request and return the response, whatever its status.
+
+        Raises `HTTPClientError` subclasses on transport failure.
+        """
+        self._check_open()
+        follow = options.pop("follow_redirects", None)
+        request = build_request(method, url, options, self.config, self._default_headers)
+        return await self.send(request, follow_redirects=follow)
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> AsyncIterator[HttpResponse]:
+        """Send a request and hand back the response with its body unread.
+
+        ```python
+        async with client.stream("GET", url) as response:
+            async for line in response.aiter_lines():
+                ...
+        ```
+        The connection is released when the block ends.
+        """
+        self._check_open()
+        follow = options.pop("follow_redirects", None)
+        request = build_request(method, url, options, self.config, self._default_headers)
+        response = await self.send(request, stream=True, follow_redirects=follow)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    # -- verbs returning Result ---------------------------------------------
+
+    async def _result(
+        self, method: str, url: str | URL, options: RequestOptions
+    ) -> Result[HttpResponse, HTTPClientError]:
+        try:
+            response = await self.request(method, url, **options)
+        except _RAISED:
+            raise
+        except HTTPClientError as exc:
+            return Err(exc)
+        if response.status >= 400:
+            try:
+                response.raise_for_status()
+            except HTTPStatusError as exc:
+                return Err(exc)
+        return Ok(response)
+
+    async def get(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("GET", url, options)
+
+    async def post(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("POST", url, options)
+
+    async def put(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("PUT", url, options)
+
+    async def patch(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("PATCH", url, options)
+
+    async def delete(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("DELETE", url, options)
+
+    async def head(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("HEAD", url, options)
+
+    async def options(
+        self, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await self._result("OPTIONS", url, options)
+
+
+def _bind(strategy: ResilienceStrategy, send: Send) -> Send:
+    async def run(request: Request) -> HttpResponse:
+        return await strategy.execute(request, send)
+
+    return run

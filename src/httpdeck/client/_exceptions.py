@@ -1,0 +1,174 @@
+"""The httpdeck error hierarchy.
+
+Every error the client raises or returns is an ``HTTPClientError``; aiohttp's
+own exceptions never escape it.
+
+```
+HTTPClientError
+├── HTTPConfigError            bad configuration value (also a ValueError)
+├── HTTPValidationError        bad URL, header, host, port, timeout (also a ValueError)
+├── HTTPClientClosedError      the client was used after stop()/close()
+├── HTTPTransportError         the exchange with the server failed; carries `sent`
+│   ├── HTTPConnectionError    refused, reset, DNS, TLS, disconnected
+│   ├── HTTPTimeoutError       carries `phase`: connect, pool, read, write, total
+│   ├── HTTPProtocolError      the server broke HTTP: garbage, truncated body
+│   └── HTTPResponseTooLargeError  the body passed max_response_bytes
+├── HTTPStatusError            4xx/5xx (carries `response`)
+├── HTTPRedirectError          too many hops, or a 307/308 body that cannot be re-sent
+├── HTTPInterceptorError       an interceptor raised (carries `interceptor`)
+├── HTTPCircuitOpenError       the circuit breaker refused the request
+└── HTTPRetryExhaustedError    every attempt failed (carries `attempts`)
+```
+
+Transport errors say whether any byte of the request reached the wire
+(`sent`), which decides whether a non-idempotent request may be retried.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from httpdeck.client._models import HttpResponse, Request
+
+TimeoutPhase = Literal["connect", "pool", "read", "write", "total"]
+
+
+class HTTPClientError(Exception):
+    """Base class of every httpdeck error; `request` is set when one is known."""
+
+    def __init__(self, message: str, *, request: Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class HTTPConfigError(HTTPClientError, ValueError):
+    """A configuration value is invalid; the message names the field and the value."""
+
+
+class HTTPValidationError(HTTPClientError, ValueError):
+    """A URL, header, host, port or timeout given by the caller is invalid."""
+
+
+class HTTPClientClosedError(HTTPClientError):
+    """The client was used after it was stopped."""
+
+
+class HTTPTransportError(HTTPClientError):
+    """The exchange with the server failed.
+
+    `sent` is False only when no byte of the request was written (connect
+    phase), so a retry cannot repeat a side effect on the server.
+    """
+
+    def __init__(self, message: str, *, request: Request | None = None, sent: bool) -> None:
+        super().__init__(message, request=request)
+        self.sent = sent
+
+
+class HTTPConnectionError(HTTPTransportError):
+    """The connection could not be made or was lost (refused, reset, DNS, TLS)."""
+
+
+class HTTPTimeoutError(HTTPTransportError):
+    """A timeout of the given `phase` (connect, pool, read, write, total) expired."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Request | None = None,
+        sent: bool,
+        phase: TimeoutPhase,
+    ) -> None:
+        super().__init__(message, request=request, sent=sent)
+        self.phase: TimeoutPhase = phase
+
+
+class HTTPProtocolError(HTTPTransportError):
+    """The server broke the protocol: a malformed response or a body cut short."""
+
+
+class HTTPResponseTooLargeError(HTTPTransportError):
+    """The response body (after decompression) passed `max_response_bytes`."""
+
+    def __init__(self, message: str, *, request: Request | None = None, limit: int) -> None:
+        super().__init__(message, request=request, sent=True)
+        self.limit = limit
+
+
+class HTTPStatusError(HTTPClientError):
+    """The server answered 4xx or 5xx; `response` holds the full response."""
+
+    def __init__(self, message: str, *, request: Request | None = None, response: HttpResponse):
+        super().__init__(message, request=request)
+        self.response = response
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+
+class HTTPRedirectError(HTTPClientError):
+    """A redirect could not be followed (hop limit, or a body that cannot be re-sent)."""
+
+
+class HTTPInterceptorError(HTTPClientError):
+    """An interceptor raised something that is not an HTTPClientError."""
+
+    def __init__(self, message: str, *, request: Request | None = None, interceptor: object):
+        super().__init__(message, request=request)
+        self.interceptor = interceptor
+
+
+class HTTPCircuitOpenError(HTTPClientError):
+    """The circuit breaker is open; no connection was made.
+
+    `breaker` names the breaker and `retry_at` is the monotonic time at which
+    it will admit a probe (`retry_after` is the same in seconds from now).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Request | None = None,
+        breaker: str,
+        retry_after: float,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.breaker = breaker
+        self.retry_after = retry_after
+
+
+class HTTPRetryExhaustedError(HTTPClientError):
+    """Every attempt failed; `attempts` holds each attempt's outcome in order.
+
+    An outcome is the `HttpResponse` that was retried or the error raised.
+    `last` is the final outcome.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Request | None = None,
+        attempts: list[HttpResponse | HTTPClientError],
+    ) -> None:
+        super().__init__(message, request=request)
+        self.attempts = attempts
+
+    @property
+    def last(self) -> HttpResponse | HTTPClientError:
+        return self.attempts[-1]
+
+
+def describe(request: Request | None) -> str:
+    """`GET http://host/path` for error messages (query string included)."""
+    if request is None:
+        return "the request"
+    return f"{request.method} {request.url}"

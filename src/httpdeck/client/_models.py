@@ -1,0 +1,284 @@
+"""The values that cross the pipeline: `Request`, `HttpResponse` and the
+interceptor contexts `RequestContext` / `ResponseContext`."""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from httpdeck.client._config import TimeoutConfig
+from httpdeck.client._exceptions import HTTPClientError, HTTPStatusError, describe
+from httpdeck.client._streaming import ResponseStream, StreamBody, iter_lines
+
+Headers = CIMultiDict[str] | CIMultiDictProxy[str]
+
+
+class HTTPDecodeError(HTTPClientError, ValueError):
+    """The response body could not be decoded as asked (for example, not JSON)."""
+
+
+class ResponseNotReadError(HTTPClientError):
+    """`content`, `text()` or `json()` was used on a stream that was not read yet."""
+
+
+@dataclass(slots=True, eq=False)
+class Request:
+    """A request as it crosses the pipeline: a plain value.
+
+    `content` is bytes (replayable) or a `StreamBody` (replayable only when
+    built from a factory). `attempt` counts from 0 and `redirect_hop` from 0;
+    both are set by the client. `timeout` overrides the client's timeouts for
+    this request; `max_response_bytes` likewise. `extensions` carries
+    anything else an interceptor or transport wants to attach.
+    """
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+    content: bytes | StreamBody | None = None
+    timeout: TimeoutConfig | None = None
+    max_response_bytes: int | None = None
+    attempt: int = 0
+    redirect_hop: int = 0
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def body(self) -> bytes | None:
+        """The body when it is in memory, else None (streamed or empty)."""
+        return self.content if isinstance(self.content, bytes) else None
+
+    @property
+    def replayable(self) -> bool:
+        """True when sending this request again sends the same bytes."""
+        return not isinstance(self.content, StreamBody) or self.content.reusable
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+class HttpResponse:
+    """A response: status, headers and a body, read or streamed.
+
+    The verb methods return responses whose body is already read, so
+    `content`, `text()` and `json()` work at once. Inside `client.stream()`
+    the body is read with `aiter_bytes()`, `aiter_lines()` or `aread()`.
+    """
+
+    __slots__ = (
+        "_content",
+        "_stream",
+        "elapsed",
+        "headers",
+        "reason",
+        "request",
+        "status",
+        "url",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        headers: Mapping[str, str] | Headers | None = None,
+        content: bytes | None = None,
+        stream: ResponseStream | None = None,
+        request: Request | None = None,
+        url: URL | str | None = None,
+        reason: str = "",
+        elapsed: float = 0.0,
+    ) -> None:
+        self.status = status
+        self.headers: Headers = (
+            headers
+            if isinstance(headers, CIMultiDict | CIMultiDictProxy)
+            else CIMultiDict(headers or {})
+        )
+        self._content = content if content is not None or stream is not None else b""
+        self._stream = stream
+        self.request = request
+        if url is None:
+            self.url = request.url if request is not None else URL()
+        else:
+            self.url = URL(url) if isinstance(url, str) else url
+        self.reason = reason
+        self.elapsed = elapsed
+
+    @property
+    def ok(self) -> bool:
+        """True for 1xx, 2xx and 3xx statuses."""
+        return self.status < 400
+
+    @property
+    def method(self) -> str:
+        return self.request.method if self.request is not None else ""
+
+    @property
+    def is_read(self) -> bool:
+        return self._content is not None
+
+    @property
+    def content(self) -> bytes:
+        """The whole body. Raises if this is a stream that was not read yet."""
+        if self._content is None:
+            msg = (
+                f"The body of {describe(self.request)} was not read yet: "
+                "call `await response.aread()` inside the stream block first."
+            )
+            raise ResponseNotReadError(msg, request=self.request)
+        return self._content
+
+    @property
+    def encoding(self) -> str:
+        """The charset named by Content-Type, else utf-8."""
+        for part in self.headers.get("Content-Type", "").split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                return value.strip('"')
+        return "utf-8"
+
+    def text(self) -> str:
+        try:
+            return self.content.decode(self.encoding, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """Decode the body as JSON; `HTTPDecodeError` says why when it is not."""
+        try:
+            return _json.loads(self.content)
+        except ValueError as exc:
+            content_type = self.headers.get("Content-Type", "no Content-Type")
+            msg = (
+                f"The body of {describe(self.request)} (status {self.status}, {content_type}, "
+                f"{len(self.content)} bytes) is not valid JSON: {exc}. "
+                f"It starts with {self.content[:80]!r}."
+            )
+            raise HTTPDecodeError(msg, request=self.request) from exc
+
+    def raise_for_status(self) -> HttpResponse:
+        """Raise `HTTPStatusError` for 4xx/5xx; return the response otherwise."""
+        if self.status >= 400:
+            kind = "Client error" if self.status < 500 else "Server error"
+            msg = f"{kind} {self.status} {self.reason} for {describe(self.request)}".replace(
+                "  ", " "
+            )
+            raise HTTPStatusError(msg, request=self.request, response=self)
+        return self
+
+    async def aread(self) -> bytes:
+        """Read the rest of the body (once) and release the connection."""
+        if self._content is None:
+            assert self._stream is not None
+            try:
+                self._content = await self._stream.aread()
+            finally:
+                await self._stream.aclose()
+        return self._content
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, without buffering it."""
+        if self._content is not None:
+            if self._content:
+                yield self._content
+            return
+        assert self._stream is not None
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        finally:
+            await self._stream.aclose()
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        """Yield decoded text lines, line endings removed."""
+        async for line in iter_lines(self.aiter_bytes(), self.encoding):
+            yield line
+
+    async def aclose(self) -> None:
+        """Release the connection without reading the rest of the body."""
+        if self._stream is not None:
+            await self._stream.aclose()
+
+    @property
+    def stream(self) -> ResponseStream | None:
+        """The body stream as the transport gave it (None once read in memory)."""
+        return self._stream if self._content is None else None
+
+    def __repr__(self) -> str:
+        return f"<HttpResponse [{self.status}] {self.method} {self.url}>"
+
+
+@dataclass(slots=True, eq=False)
+class RequestContext:
+    """What a request interceptor sees, one per attempt (lexigram-http's shape).
+
+    `headers` is the live header mapping of the request; changing it (or
+    assigning `url`) changes what is sent. `attempt` counts from 0.
+    """
+
+    request: Request
+    start_time: float
+    service_name: str | None = None
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def url(self) -> URL:
+        return self.request.url
+
+    @url.setter
+    def url(self, value: URL | str) -> None:
+        self.request.url = URL(value) if isinstance(value, str) else value
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self.request.headers
+
+    @property
+    def attempt(self) -> int:
+        return self.request.attempt
+
+
+@dataclass(slots=True, eq=False)
+class ResponseContext:
+    """What a response interceptor sees: the response and how long it took.
+
+    Assign `response` to replace the response the caller gets.
+    """
+
+    response: HttpResponse
+    request: Request
+    duration: float
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def headers(self) -> Headers:
+        return self.response.headers
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.response.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def success(self) -> bool:
+        return self.response.status < 400
+
+    @property
+    def error(self) -> str | None:
+        if self.response.status < 400:
+            return None
+        return f"HTTP {self.response.status} {self.response.reason}".strip()
+
+    @property
+    def attempt(self) -> int:
+        return self.request.attempt

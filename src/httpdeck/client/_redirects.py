@@ -1,0 +1,79 @@
+"""Following redirects: which request comes next, and what it may carry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from httpdeck.client._exceptions import HTTPRedirectError, describe
+from httpdeck.client._models import HttpResponse, Request
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_ALWAYS_SECRET = ("Authorization", "Proxy-Authorization", "Cookie")
+_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+
+
+def is_redirect(response: HttpResponse) -> bool:
+    return response.status in REDIRECT_STATUSES and "Location" in response.headers
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def next_request(
+    request: Request, response: HttpResponse, *, secret_headers: Iterable[str]
+) -> Request:
+    """The request for the hop that `response` redirects to.
+
+    - 301/302/303 turn any method but GET/HEAD into GET and drop the body.
+    - 307/308 keep the method and body; a body that cannot be re-sent (a
+      consumed one-shot stream) is an `HTTPRedirectError`.
+    - A hop to another scheme, host or port drops Authorization,
+      Proxy-Authorization, Cookie and the declared secret headers (every
+      copy of each).
+    """
+    location = response.headers["Location"]
+    try:
+        target = request.url.join(URL(location))
+    except ValueError as exc:
+        msg = f"{describe(request)} redirected to an invalid Location {location!r}."
+        raise HTTPRedirectError(msg, request=request) from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        msg = (
+            f"{describe(request)} redirected to {location!r}, which is not an http(s) URL; "
+            "pass follow_redirects=False to handle it yourself."
+        )
+        raise HTTPRedirectError(msg, request=request)
+    if request.url.fragment and not target.fragment:
+        target = target.with_fragment(request.url.fragment)
+
+    headers = CIMultiDict(request.headers)
+    method, content = request.method, request.content
+    if response.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+        method, content = "GET", None
+        for name in _BODY_HEADERS:
+            headers.popall(name, None)
+    elif content is not None and not request.replayable:
+        msg = (
+            f"{describe(request)} got a {response.status} redirect to {target}, which must "
+            "re-send the body, but the body is a one-shot stream that was already sent. "
+            "Pass content=lambda: gen() to make it replayable, or follow_redirects=False."
+        )
+        raise HTTPRedirectError(msg, request=request)
+    if _origin(target) != _origin(request.url):
+        for name in (*_ALWAYS_SECRET, *secret_headers):
+            headers.popall(name, None)
+    headers.popall("Host", None)
+    return Request(
+        method,
+        target,
+        headers,
+        content,
+        timeout=request.timeout,
+        max_response_bytes=request.max_response_bytes,
+        redirect_hop=request.redirect_hop + 1,
+        extensions=dict(request.extensions),
+    )

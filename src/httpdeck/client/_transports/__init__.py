@@ -1,0 +1,1 @@
+"""Transports: the seam between the client pipeline and the network."""

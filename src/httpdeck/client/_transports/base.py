@@ -1,0 +1,26 @@
+"""The transport seam: one method to send, one to close.
+
+A transport turns a `Request` into an `HttpResponse` whose body is a stream
+(`HttpResponse.stream`); it must not buffer a body it was not asked to
+buffer, and it raises only `HTTPClientError`s (transport errors carry the
+request and whether any byte was sent). The real transport is
+`AiohttpTransport`; the testing package adds in-memory, replaying and
+fault-injecting ones, all behind this same protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from httpdeck.client._models import HttpResponse, Request
+
+
+@runtime_checkable
+class Transport(Protocol):
+    async def send(self, request: Request) -> HttpResponse:
+        """Send `request` and return the response with its body unread."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release every connection; the transport is not used afterwards."""
+        ...
