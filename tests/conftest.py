@@ -1,0 +1,29 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest_asyncio
+from aiohttp import web
+from yarl import URL
+
+from httpdeck.testing._server import LocalServer
+
+Serve = Callable[[web.Application], Awaitable[URL]]
+
+
+@pytest_asyncio.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start aiohttp.web apps on 127.0.0.1 for this test: `url = await serve(app)`."""
+    servers: list[LocalServer] = []
+
+    async def start(app: web.Application) -> URL:
+        server = LocalServer(app)
+        await server.start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in reversed(servers):
+        await server.stop()
