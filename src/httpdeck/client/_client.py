@@ -190,8 +190,13 @@ class HTTPClient:
 
     async def _attempt(self, request: Request, *, read: bool) -> HttpResponse:
         started = time.perf_counter()
+        # Around interceptors that answer without calling the transport (a
+        # cassette in replay) read this to hand back a read body or a stream.
+        request.extensions["stream"] = not read
         handler = self._read_attempt if read else self._transport.send
         response = await self.interceptors.send(request, handler)
+        if read and not response.is_read:
+            await response.aread()
         response.elapsed = time.perf_counter() - started
         return response
 
@@ -276,6 +281,8 @@ class HTTPClient:
         except _RAISED:
             raise
         except HTTPClientError as exc:
+            if exc.raised_by_verbs:
+                raise
             return Err(exc)
         if response.status >= 400:
             try:

@@ -26,7 +26,7 @@ Transport errors say whether any byte of the request reached the wire
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 if TYPE_CHECKING:
     from httpdeck.client._models import HttpResponse, Request
@@ -35,7 +35,14 @@ TimeoutPhase = Literal["connect", "pool", "read", "write", "total"]
 
 
 class HTTPClientError(Exception):
-    """Base class of every httpdeck error; `request` is set when one is known."""
+    """Base class of every httpdeck error; `request` is set when one is known.
+
+    `raised_by_verbs` is True for errors that mean the test setup is wrong (a
+    request missing from a cassette): the verb methods raise them instead of
+    returning them as `Err`, so code under test cannot swallow them.
+    """
+
+    raised_by_verbs: ClassVar[bool] = False
 
     def __init__(self, message: str, *, request: Request | None = None) -> None:
         super().__init__(message)
