@@ -2,10 +2,39 @@
 
 The client API is re-exported here; test doubles, cassettes, faults and the
 pytest plugin live in `httpdeck.testing`.
+
+The re-export is lazy (PEP 562): `import httpdeck.testing.pytest_plugin`,
+which pytest does at start-up for every project that installs httpdeck, must
+not pay for importing aiohttp. `from httpdeck import HTTPClient` works as usual.
 """
 
-from httpdeck.client import *  # noqa: F403 - the curated client API is the top-level API
-from httpdeck.client import __all__ as _client_all
-from httpdeck.client._config import __version__
+from __future__ import annotations
 
-__all__ = ["__version__", *_client_all]
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from httpdeck.client import *  # noqa: F403 - the curated client API is the top-level API
+    from httpdeck.client._config import __version__ as __version__
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from httpdeck.client._config import __version__ as __version__
+
+        return __version__
+    import httpdeck.client as client
+
+    if name == "__all__":
+        return ["__version__", *client.__all__]
+    if name in client.__all__:
+        value = getattr(client, name)
+        globals()[name] = value
+        return value
+    msg = f"module 'httpdeck' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    import httpdeck.client as client
+
+    return sorted({*globals(), "__version__", *client.__all__})
