@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -29,6 +29,15 @@ from httpdeck.client._models import HttpResponse, Request
 
 # Public since Python 3.0, yet missing from typeshed's urllib.request stubs.
 _proxy_bypass: Any = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+
+
+# A seam for test tooling, never set by the client itself: httpdeck.testing's
+# network blocking (`--httpdeck-block-network`) installs an async check here that
+# raises HTTPConnectionError before any connection is made (or any DNS lookup by
+# aiohttp) to a host the test may not contact. Called with the request and the
+# proxy URL that would be used, if any.
+ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
+connect_guard: ConnectGuard | None = None
 
 
 class _Connector(aiohttp.TCPConnector):
@@ -259,6 +268,9 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> HttpResponse:
         session = self.pool._session or await self.pool.start()
+        proxy = self.pool.proxy_for(request.url)
+        if connect_guard is not None:
+            await connect_guard(request, proxy)
         if request.timeout is None:
             timeout = self._default_timeout
         else:
@@ -274,7 +286,7 @@ class AiohttpTransport:
                 data=request.content,
                 allow_redirects=False,
                 timeout=timeout,
-                proxy=self.pool.proxy_for(request.url),
+                proxy=proxy,
             )
         except _ERRORS as exc:
             raise map_error(exc, request) from exc
