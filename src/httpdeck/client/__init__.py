@@ -2,9 +2,16 @@
 
 from httpdeck.client._base_url import BaseURLHTTPClient
 from httpdeck.client._build import BasicAuth, BearerAuth, RequestOptions
+from httpdeck.client._circuit import (
+    CircuitBreaker,
+    CircuitBreakerConfig,
+    CircuitBreakerRegistry,
+    CircuitState,
+)
 from httpdeck.client._client import HTTPClient, ResilienceStrategy
 from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
+    HTTPBulkheadFullError,
     HTTPCircuitOpenError,
     HTTPClientClosedError,
     HTTPClientError,
@@ -50,6 +57,13 @@ from httpdeck.client._models import (
     ResponseNotReadError,
 )
 from httpdeck.client._result import Err, Ok, Result, UnwrapError
+from httpdeck.client._retry import (
+    RetryBudget,
+    RetryConfig,
+    RetryPolicy,
+    is_testing,
+    set_testing,
+)
 from httpdeck.client._streaming import ByteStream, ResponseStream, StreamBody, StreamConsumedError
 from httpdeck.client._transports.aiohttp import AiohttpTransport, ConnectionPool
 from httpdeck.client._transports.base import Transport
@@ -62,9 +76,14 @@ __all__ = [
     "BearerAuth",
     "ByteStream",
     "CallNext",
+    "CircuitBreaker",
+    "CircuitBreakerConfig",
+    "CircuitBreakerRegistry",
+    "CircuitState",
     "ConnectionPool",
     "ConnectionPoolConfig",
     "Err",
+    "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
     "HTTPClient",
     "HTTPClientClosedError",
@@ -96,6 +115,9 @@ __all__ = [
     "ResponseNotReadError",
     "ResponseStream",
     "Result",
+    "RetryBudget",
+    "RetryConfig",
+    "RetryPolicy",
     "StreamBody",
     "StreamConsumedError",
     "TimeoutConfig",
@@ -104,9 +126,11 @@ __all__ = [
     "build_url",
     "extract_json_type",
     "format_timeout",
+    "is_testing",
     "merge_headers",
     "parse_headers",
     "parse_url_parts",
+    "set_testing",
     "validate_host",
     "validate_port",
     "validate_positive_int",

@@ -4,7 +4,7 @@
 get/post/... -> Result        request() -> HttpResponse (raises)
             \\                 /
              redirects (one hop at a time)
-               resilience: circuit breaker -> retry   (per hop)
+               resilience: retry -> circuit breaker   (per hop; the breaker sees each attempt)
                  interceptor chain                    (per attempt)
                    Transport.send                     (the seam)
 ```
@@ -23,7 +23,9 @@ from yarl import URL
 
 from httpdeck.client._build import RequestOptions, build_request, default_headers
 from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._events import EventBus
 from httpdeck.client._exceptions import (
+    HTTPBulkheadFullError,
     HTTPCircuitOpenError,
     HTTPClientClosedError,
     HTTPClientError,
@@ -34,7 +36,9 @@ from httpdeck.client._exceptions import (
     describe,
 )
 from httpdeck.client._interceptors import Interceptor, InterceptorChain
+from httpdeck.client._metrics import MetricsRecorder
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._observe import OBSERVER_KEY, Observer
 from httpdeck.client._redirects import is_redirect, next_request
 from httpdeck.client._result import Err, Ok, Result
 from httpdeck.client._transports.aiohttp import AiohttpTransport
@@ -58,9 +62,11 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-# Errors that the verb methods raise instead of returning as Err: misuse, and
-# the two that lexigram-http's contract raises.
+# Errors that the verb methods raise instead of returning as Err: misuse, the
+# two that lexigram-http's contract raises, and the bulkhead's refusal (like an
+# open circuit, a local decision not to send).
 _RAISED = (
+    HTTPBulkheadFullError,
     HTTPCircuitOpenError,
     HTTPRetryExhaustedError,
     HTTPClientClosedError,
@@ -100,7 +106,8 @@ class HTTPClient:
         retry_policy: ResilienceStrategy | None = None,
         circuit_breaker: ResilienceStrategy | None = None,
         resilience: ResilienceStrategy | None = None,
-        metrics: Any = None,
+        metrics: MetricsRecorder | None = None,
+        events: EventBus | None = None,
     ) -> None:
         if config is not None and not isinstance(config, HTTPClientConfig):
             msg = f"config must be an HTTPClientConfig, got {type(config).__name__}."
@@ -108,14 +115,19 @@ class HTTPClient:
         self.config = config or HTTPClientConfig()
         self._transport: Transport = transport or AiohttpTransport(self.config)
         self.interceptors = InterceptorChain(interceptors)
-        # A pipeline given as `resilience` wins over the separate parts.
-        strategies = [resilience] if resilience is not None else [circuit_breaker, retry_policy]
+        # A pipeline given as `resilience` wins over the separate parts. Retry is
+        # outside the breaker: the breaker judges each attempt (see docs/resilience.md).
+        strategies = [resilience] if resilience is not None else [retry_policy, circuit_breaker]
         self._strategies = [s for s in strategies if s is not None]
         for strategy in self._strategies:
             if not isinstance(strategy, ResilienceStrategy):
                 msg = f"{strategy!r} is not a resilience strategy: it needs execute(request, send)."
                 raise TypeError(msg)
+        if metrics is not None and not isinstance(metrics, MetricsRecorder):
+            msg = f"{metrics!r} is not a MetricsRecorder: it needs counter() and histogram()."
+            raise TypeError(msg)
         self.metrics = metrics
+        self.events = events if events is not None else EventBus()
         self._default_headers = default_headers(self.config)
         self._state = _State.UNOPENED
 
@@ -194,7 +206,13 @@ class HTTPClient:
         # cassette in replay) read this to hand back a read body or a stream.
         request.extensions["stream"] = not read
         handler = self._read_attempt if read else self._transport.send
-        response = await self.interceptors.send(request, handler)
+        observer: Observer | None = request.extensions.get(OBSERVER_KEY)
+        if observer is not None:
+            return await observer.attempt(request, self.interceptors.send, handler, read=read)
+        if len(self.interceptors):
+            response = await self.interceptors.send(request, handler)
+        else:  # one coroutine frame less on the hot path
+            response = await handler(request)
         if read and not response.is_read:
             await response.aread()
         response.elapsed = time.perf_counter() - started
@@ -219,11 +237,21 @@ class HTTPClient:
 
         With `stream=True` the body is left unread: read it, then `aclose()`.
         """
+        if (
+            self.metrics is not None or self.events.active
+        ) and OBSERVER_KEY not in request.extensions:
+            return await Observer(self.metrics, self.events).complete(
+                request,
+                lambda: self.send(request, stream=stream, follow_redirects=follow_redirects),
+            )
         if self._state is not _State.OPEN:
             await self.start()
         follow = self.config.follow_redirects if follow_redirects is None else follow_redirects
         while True:
-            response = await self._send_hop(request, read=not stream)
+            if self._strategies:
+                response = await self._send_hop(request, read=not stream)
+            else:  # one coroutine frame less on the hot path
+                response = await self._attempt(request, read=not stream)
             if not follow or not is_redirect(response):
                 return response
             if request.redirect_hop >= self.config.max_redirects:
@@ -277,7 +305,11 @@ class HTTPClient:
         self, method: str, url: str | URL, options: RequestOptions
     ) -> Result[HttpResponse, HTTPClientError]:
         try:
-            response = await self.request(method, url, **options)
+            # request() inlined: one coroutine frame and one kwargs copy less.
+            self._check_open()
+            follow = options.pop("follow_redirects", None)
+            request = build_request(method, url, options, self.config, self._default_headers)
+            response = await self.send(request, follow_redirects=follow)
         except _RAISED:
             raise
         except HTTPClientError as exc:

@@ -17,6 +17,7 @@ HTTPClientError
 ├── HTTPRedirectError          too many hops, or a 307/308 body that cannot be re-sent
 ├── HTTPInterceptorError       an interceptor raised (carries `interceptor`)
 ├── HTTPCircuitOpenError       the circuit breaker refused the request
+├── HTTPBulkheadFullError      the bulkhead's slots and wait queue are full
 └── HTTPRetryExhaustedError    every attempt failed (carries `attempts`)
 ```
 
@@ -135,8 +136,8 @@ class HTTPInterceptorError(HTTPClientError):
 class HTTPCircuitOpenError(HTTPClientError):
     """The circuit breaker is open; no connection was made.
 
-    `breaker` names the breaker and `retry_at` is the monotonic time at which
-    it will admit a probe (`retry_after` is the same in seconds from now).
+    `breaker` names the breaker and `retry_after` is how many seconds from
+    now it will admit a probe.
     """
 
     def __init__(
@@ -152,11 +153,31 @@ class HTTPCircuitOpenError(HTTPClientError):
         self.retry_after = retry_after
 
 
+class HTTPBulkheadFullError(HTTPClientError):
+    """A bulkhead refused the request: every slot was busy and its wait queue
+    was full, or the wait for a slot passed `max_wait`. No connection was made."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Request | None = None,
+        bulkhead: str,
+        max_concurrent: int,
+        max_queue: int,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.bulkhead = bulkhead
+        self.max_concurrent = max_concurrent
+        self.max_queue = max_queue
+
+
 class HTTPRetryExhaustedError(HTTPClientError):
     """Every attempt failed; `attempts` holds each attempt's outcome in order.
 
     An outcome is the `HttpResponse` that was retried or the error raised.
-    `last` is the final outcome.
+    `last` is the final outcome; `reason` says why the policy stopped
+    (attempts used up, deadline, retry budget, a Retry-After too long).
     """
 
     def __init__(
@@ -165,9 +186,11 @@ class HTTPRetryExhaustedError(HTTPClientError):
         *,
         request: Request | None = None,
         attempts: list[HttpResponse | HTTPClientError],
+        reason: str = "",
     ) -> None:
         super().__init__(message, request=request)
         self.attempts = attempts
+        self.reason = reason
 
     @property
     def last(self) -> HttpResponse | HTTPClientError:
