@@ -10,6 +10,19 @@ from httpdeck.client._circuit import (
 )
 from httpdeck.client._client import HTTPClient, ResilienceStrategy
 from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig, TimeoutConfig
+from httpdeck.client._events import (
+    CircuitStateChanged,
+    EventBus,
+    HTTPEvent,
+    RequestCompleted,
+    RequestDispatched,
+    RequestFailed,
+    RequestTimedOut,
+    ResponseReceived,
+    RetryExhausted,
+    RetryScheduled,
+    Subscription,
+)
 from httpdeck.client._exceptions import (
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -48,6 +61,10 @@ from httpdeck.client._interceptors import (
     RequestInterceptor,
     ResponseInterceptor,
 )
+from httpdeck.client._metrics import (
+    InMemoryMetrics,
+    MetricsRecorder,
+)
 from httpdeck.client._models import (
     HTTPDecodeError,
     HttpResponse,
@@ -56,14 +73,14 @@ from httpdeck.client._models import (
     ResponseContext,
     ResponseNotReadError,
 )
-from httpdeck.client._result import Err, Ok, Result, UnwrapError
-from httpdeck.client._retry import (
-    RetryBudget,
-    RetryConfig,
-    RetryPolicy,
-    is_testing,
-    set_testing,
+from httpdeck.client._resilience import (
+    Bulkhead,
+    ResiliencePipeline,
+    Timeout,
 )
+from httpdeck.client._result import Err, Ok, Result, UnwrapError
+from httpdeck.client._retry import RetryConfig, RetryPolicy
+from httpdeck.client._retry_support import RetryBudget, is_testing, set_testing
 from httpdeck.client._streaming import ByteStream, ResponseStream, StreamBody, StreamConsumedError
 from httpdeck.client._transports.aiohttp import AiohttpTransport, ConnectionPool
 from httpdeck.client._transports.base import Transport
@@ -74,15 +91,18 @@ __all__ = [
     "BaseURLHTTPClient",
     "BasicAuth",
     "BearerAuth",
+    "Bulkhead",
     "ByteStream",
     "CallNext",
     "CircuitBreaker",
     "CircuitBreakerConfig",
     "CircuitBreakerRegistry",
     "CircuitState",
+    "CircuitStateChanged",
     "ConnectionPool",
     "ConnectionPoolConfig",
     "Err",
+    "EventBus",
     "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
     "HTTPClient",
@@ -92,6 +112,7 @@ __all__ = [
     "HTTPConfigError",
     "HTTPConnectionError",
     "HTTPDecodeError",
+    "HTTPEvent",
     "HTTPInterceptorError",
     "HTTPProtocolError",
     "HTTPRedirectError",
@@ -102,24 +123,36 @@ __all__ = [
     "HTTPTransportError",
     "HTTPValidationError",
     "HttpResponse",
+    "InMemoryMetrics",
     "Interceptor",
     "InterceptorChain",
+    "MetricsRecorder",
     "Ok",
     "Request",
+    "RequestCompleted",
     "RequestContext",
+    "RequestDispatched",
+    "RequestFailed",
     "RequestInterceptor",
     "RequestOptions",
+    "RequestTimedOut",
+    "ResiliencePipeline",
     "ResilienceStrategy",
     "ResponseContext",
     "ResponseInterceptor",
     "ResponseNotReadError",
+    "ResponseReceived",
     "ResponseStream",
     "Result",
     "RetryBudget",
     "RetryConfig",
+    "RetryExhausted",
     "RetryPolicy",
+    "RetryScheduled",
     "StreamBody",
     "StreamConsumedError",
+    "Subscription",
+    "Timeout",
     "TimeoutConfig",
     "Transport",
     "UnwrapError",

@@ -28,17 +28,13 @@ Rules, in the order `decide` applies them:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import enum
 import math
 import random
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import TypedDict, Unpack
 
 from httpdeck.client._exceptions import (
@@ -53,10 +49,10 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import observer_of
+from httpdeck.client._retry_support import TESTING, Clock, RetryBudget, parse_retry_after
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
 Outcome = HttpResponse | HTTPClientError
-Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
 
 DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -67,65 +63,6 @@ DEFAULT_RETRY_ON: tuple[type[HTTPClientError], ...] = (
     HTTPTimeoutError,
     HTTPProtocolError,
 )
-
-# -- testing mode -------------------------------------------------------------
-
-
-class _Testing:
-    __slots__ = ("enabled", "max_attempts")
-
-    def __init__(self) -> None:
-        self.enabled = False
-        self.max_attempts: int | None = None
-
-
-_TESTING = _Testing()
-
-
-class set_testing:
-    """Turn testing mode on or off for the whole process (stamina's `set_testing`).
-
-    In testing mode retry policies skip their backoff waits (unless a `sleep`
-    was injected, which is always called), and with `max_attempts=N` cap every
-    policy at N attempts. Use it as a call or as a context manager that
-    restores the previous mode on exit:
-
-    ```python
-    set_testing(True)                 # for the rest of the run
-    with set_testing(True, max_attempts=1):
-        ...                           # one attempt, no waits, inside this block
-    ```
-    The pytest plugin turns it on for every test by default.
-    """
-
-    __slots__ = ("_previous",)
-
-    def __init__(self, testing: bool = True, *, max_attempts: int | None = None) -> None:
-        if max_attempts is not None and (
-            isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
-        ):
-            msg = f"set_testing(max_attempts=...) must be an integer >= 1 or None, got {max_attempts!r}."
-            raise HTTPConfigError(msg)
-        self._previous = (_TESTING.enabled, _TESTING.max_attempts)
-        _TESTING.enabled = bool(testing)
-        _TESTING.max_attempts = max_attempts if testing else None
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _TESTING.enabled, _TESTING.max_attempts = self._previous
-
-
-def is_testing() -> bool:
-    """True while testing mode (no backoff waits) is on."""
-    return _TESTING.enabled
-
 
 # -- configuration --------------------------------------------------------------
 
@@ -233,96 +170,6 @@ class RetryOptions(TypedDict, total=False):
     budget_min_retries: int
 
 
-# -- retry budget -----------------------------------------------------------------
-
-_BUCKETS = 10
-
-
-class RetryBudget:
-    """Caps retries at `max(min_retries, ratio * first attempts)` over a sliding window.
-
-    When a backend is down every request fails; without a budget each one
-    turns into `max_attempts` requests and the retries keep it down. Counts
-    live in 10 buckets of `window / 10` seconds on a monotonic clock.
-    Thread-safe; share one instance between policies to budget them together.
-    """
-
-    def __init__(
-        self,
-        *,
-        ratio: float = 0.2,
-        window: float = 10.0,
-        min_retries: int = 10,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        self.ratio = ratio
-        self.window = window
-        self.min_retries = min_retries
-        self._clock = clock
-        self._width = window / _BUCKETS
-        self._firsts = [0] * _BUCKETS
-        self._retries = [0] * _BUCKETS
-        self._current: int | None = None
-        self._lock = threading.Lock()
-
-    def _roll(self) -> int:
-        index = math.floor(self._clock() / self._width)
-        if self._current is None:
-            self._current = index
-        elif index > self._current:
-            for step in range(1, min(index - self._current, _BUCKETS) + 1):
-                slot = (self._current + step) % _BUCKETS
-                self._firsts[slot] = self._retries[slot] = 0
-            self._current = index
-        return self._current % _BUCKETS
-
-    def record_first_attempt(self) -> None:
-        with self._lock:
-            self._firsts[self._roll()] += 1
-
-    def try_retry(self) -> bool:
-        """Spend one retry if the budget allows it."""
-        with self._lock:
-            slot = self._roll()
-            if sum(self._retries) >= max(self.min_retries, self.ratio * sum(self._firsts)):
-                return False
-            self._retries[slot] += 1
-            return True
-
-    def counts(self) -> tuple[int, int]:
-        """`(first attempts, retries)` in the current window."""
-        with self._lock:
-            self._roll()
-            return sum(self._firsts), sum(self._retries)
-
-
-# -- Retry-After ----------------------------------------------------------------------
-
-
-def parse_retry_after(response: HttpResponse, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date).
-
-    An HTTP-date is measured against the response's own Date header when it
-    has one (so the two clocks' skew cancels out), else against `now` (Unix
-    time). Returns None when the header is absent or unparsable.
-    """
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    date = response.headers.get("Date")
-    if date is not None:
-        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
-            now = parsedate_to_datetime(date).timestamp()
-    return when - now
-
-
 # -- the state machine -----------------------------------------------------------------
 
 
@@ -352,7 +199,7 @@ class RetryState:
         self.attempt = 0
         self.outcomes: list[Outcome] = []
         config = policy.config
-        self.max_attempts = _TESTING.max_attempts or config.max_attempts
+        self.max_attempts = TESTING.max_attempts or config.max_attempts
         timeout = config.timeout
         self.deadline = None if timeout is None else policy.clock() + timeout
         if policy.budget is not None:
@@ -528,7 +375,7 @@ class RetryPolicy:
     async def _wait(self, delay: float) -> None:
         if self._sleep is not None:
             await self._sleep(delay)
-        elif _TESTING.enabled:
+        elif TESTING.enabled:
             await asyncio.sleep(0)
         else:
             await asyncio.sleep(delay)
