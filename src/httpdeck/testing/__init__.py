@@ -14,10 +14,34 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-_EXPORTS: dict[str, str] = {}
+_EXPORTS: dict[str, str] = {
+    "Call": "httpdeck.testing._routes",
+    "Const": "httpdeck.testing._fake_data",
+    "FakeClock": "httpdeck.testing._responses",
+    "FakeDataFactory": "httpdeck.testing._fake_data",
+    "FakeError": "httpdeck.testing._responses",
+    "FakeHTTPClient": "httpdeck.testing._fake",
+    "FakeResponse": "httpdeck.testing._responses",
+    "FakeTransport": "httpdeck.testing._fake",
+    "Field": "httpdeck.testing._fake_data",
+    "ListOf": "httpdeck.testing._fake_data",
+    "Route": "httpdeck.testing._routes",
+    "UnmatchedRequestError": "httpdeck.testing._router",
+}
 
 if TYPE_CHECKING:
-    pass
+    from httpdeck.testing._fake import FakeHTTPClient as FakeHTTPClient
+    from httpdeck.testing._fake import FakeTransport as FakeTransport
+    from httpdeck.testing._fake_data import Const as Const
+    from httpdeck.testing._fake_data import FakeDataFactory as FakeDataFactory
+    from httpdeck.testing._fake_data import Field as Field
+    from httpdeck.testing._fake_data import ListOf as ListOf
+    from httpdeck.testing._responses import FakeClock as FakeClock
+    from httpdeck.testing._responses import FakeError as FakeError
+    from httpdeck.testing._responses import FakeResponse as FakeResponse
+    from httpdeck.testing._router import UnmatchedRequestError as UnmatchedRequestError
+    from httpdeck.testing._routes import Call as Call
+    from httpdeck.testing._routes import Route as Route
 
 __all__ = sorted(_EXPORTS)
 

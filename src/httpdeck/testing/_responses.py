@@ -1,0 +1,371 @@
+"""What a fake route answers: responses, errors, sequences, and virtual delays.
+
+- `FakeResponse(status, json=..., text=..., content=..., chunks=..., sse=..., ndjson=...)`
+  is a reusable response *spec*; `build(request)` makes a fresh `HttpResponse`
+  with an unread in-memory body (chunk boundaries kept) for every call.
+- `FakeError` is an error spec; `FakeError.connection_reset(sent=...)`
+  and `FakeError.timeout(phase)` build the transport errors the real transport raises.
+- `FakeClock` is a virtual monotonic clock: a response delay advances it at
+  once, so tests never really sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json as _json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+from multidict import CIMultiDict
+
+from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._exceptions import (
+    HTTPClientError,
+    HTTPConnectionError,
+    HTTPTimeoutError,
+    TimeoutPhase,
+    describe,
+)
+from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._streaming import ByteStream
+
+__all__ = [
+    "Answer",
+    "FakeClock",
+    "FakeError",
+    "FakeResponse",
+    "ResponseLike",
+    "SSEEvent",
+    "SequenceItem",
+]
+
+
+class _Missing:
+    """The 'argument not given' marker (None is a valid JSON body)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+SSEEvent: TypeAlias = str | Mapping[str, object] | Any
+"""An SSE event: a data string, a mapping with `data`, `event`, `id`, `retry`,
+`comment` keys, or any object with those attributes (a `ServerSentEvent`)."""
+
+
+class FakeClock:
+    """A virtual monotonic clock for delays, shareable with a retry policy.
+
+    `sleep(seconds)` advances `now` at once and yields to the event loop, so
+    a 30 s delay costs nothing in a test; `sleeps` lists every wait asked for.
+    """
+
+    __slots__ = ("now", "sleeps")
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    __call__ = monotonic
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+        await asyncio.sleep(0)
+
+    def __repr__(self) -> str:
+        return f"<FakeClock now={self.now:g}>"
+
+
+def _encode_event(event: SSEEvent) -> bytes:
+    if isinstance(event, str):
+        fields: dict[str, object] = {"data": event}
+    elif isinstance(event, Mapping):
+        fields = dict(event)
+        unknown = set(fields) - {"data", "event", "id", "retry", "comment"}
+        if unknown:
+            msg = (
+                f"Unknown SSE field(s) {sorted(unknown)} in {event!r}; "
+                "use data, event, id, retry and comment."
+            )
+            raise ValueError(msg)
+    else:
+        names = ("comment", "event", "id", "retry", "data")
+        fields = {name: getattr(event, name, None) for name in names}
+    lines: list[str] = []
+    if fields.get("comment") is not None:
+        lines.extend(f": {part}" for part in str(fields["comment"]).split("\n"))
+    for name in ("event", "id", "retry"):
+        if fields.get(name) is not None:
+            lines.append(f"{name}: {fields[name]}")
+    data = fields.get("data")
+    if data is not None:
+        text = data if isinstance(data, str) else _json.dumps(data, separators=(",", ":"))
+        lines.extend(f"data: {part}" for part in text.split("\n"))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+class FakeResponse:
+    """A response spec: what a route answers, rebuilt fresh for every call.
+
+    Give at most one body: `json` (encoded once, `application/json`), `text`
+    (`text/plain; charset=utf-8`), `content` (bytes), `chunks` (a streamed
+    body whose chunk boundaries `stream()`/`aiter_bytes()` see), `sse` (one
+    chunk per server-sent event, `text/event-stream`) or `ndjson` (one JSON
+    document per line). `content_type` overrides the default Content-Type.
+    `delay` is seconds of virtual server time before the response starts
+    (see `FakeClock`); longer than the request's read or total timeout, it
+    becomes the `HTTPTimeoutError` the real transport raises.
+
+    ```python
+    FakeResponse(200, json={"id": 1})
+    FakeResponse(503, headers={"Retry-After": "1"})
+    FakeResponse(200, sse=[{"event": "tick", "data": "1"}, "done"])
+    ```
+    """
+
+    __slots__ = ("_body_chunks", "_headers", "delay", "reason", "status", "streamed")
+
+    def __init__(
+        self,
+        status: int = 200,
+        *,
+        json: Any = MISSING,
+        text: str | None = None,
+        content: bytes | None = None,
+        chunks: Iterable[bytes | str] | None = None,
+        sse: Iterable[SSEEvent] | None = None,
+        ndjson: Iterable[Any] | None = None,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        content_type: str | None = None,
+        reason: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            msg = f"A fake response status must be an int from 100 to 599, got {status!r}."
+            raise ValueError(msg)
+        if delay < 0:
+            msg = f"delay must be >= 0 seconds, got {delay!r}."
+            raise ValueError(msg)
+        given = [
+            name
+            for name, value in (
+                ("json", json is not MISSING),
+                ("text", text is not None),
+                ("content", content is not None),
+                ("chunks", chunks is not None),
+                ("sse", sse is not None),
+                ("ndjson", ndjson is not None),
+            )
+            if value
+        ]
+        if len(given) > 1:
+            msg = f"Give one body per response, got {', '.join(given)}."
+            raise ValueError(msg)
+        default_type: str | None = None
+        body: list[bytes] = []
+        if json is not MISSING:
+            body = [_json.dumps(json, separators=(",", ":")).encode()]
+            default_type = "application/json"
+        elif text is not None:
+            body = [text.encode()]
+            default_type = "text/plain; charset=utf-8"
+        elif content is not None:
+            body = [bytes(content)]
+        elif chunks is not None:
+            body = [c.encode() if isinstance(c, str) else bytes(c) for c in chunks]
+        elif sse is not None:
+            body = [_encode_event(event) for event in sse]
+            default_type = "text/event-stream"
+        elif ndjson is not None:
+            body = [_json.dumps(item, separators=(",", ":")).encode() + b"\n" for item in ndjson]
+            default_type = "application/x-ndjson"
+        self.streamed = bool(given) and given[0] in ("chunks", "sse", "ndjson")
+        pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
+        merged: CIMultiDict[str] = CIMultiDict(pairs)
+        if content_type is not None:
+            merged["Content-Type"] = content_type
+        elif default_type is not None and "Content-Type" not in merged:
+            merged["Content-Type"] = default_type
+        if not self.streamed and "Content-Length" not in merged:
+            merged["Content-Length"] = str(sum(map(len, body)))
+        self.status = status
+        self.reason = reason if reason is not None else _phrase(status)
+        self.delay = float(delay)
+        self._headers = tuple(merged.items())
+        self._body_chunks = tuple(body)
+
+    @classmethod
+    def redirect(
+        cls, location: str, *, status: int = 302, headers: Mapping[str, str] | None = None
+    ) -> FakeResponse:
+        """A redirect to `location` (absolute or relative), followed by the client."""
+        if status not in (301, 302, 303, 307, 308):
+            msg = f"A redirect status is 301, 302, 303, 307 or 308, got {status!r}."
+            raise ValueError(msg)
+        return cls(status, headers={**(headers or {}), "Location": location})
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """A copy of the response headers."""
+        return CIMultiDict(self._headers)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._body_chunks)
+
+    def build(self, request: Request) -> HttpResponse:
+        """A fresh response to `request` whose body stream is not read yet."""
+        chunks = () if request.method == "HEAD" else self._body_chunks
+        return HttpResponse(
+            self.status,
+            headers=CIMultiDict(self._headers),
+            stream=ByteStream(chunks),
+            request=request,
+            reason=self.reason,
+        )
+
+    def __repr__(self) -> str:
+        size = sum(map(len, self._body_chunks))
+        return f"<FakeResponse [{self.status}] {size} bytes>"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _clone(exc: BaseException) -> BaseException:
+    # A fresh instance per raise: re-raising one instance keeps growing its
+    # traceback, and copy.copy() cannot rebuild errors with keyword-only fields.
+    clone = type(exc).__new__(type(exc))
+    clone.__dict__.update(exc.__dict__)
+    clone.args = exc.args
+    return clone
+
+
+class FakeError:
+    """An error a route raises, built fresh (with the request attached) per call."""
+
+    __slots__ = ("_factory", "description")
+
+    def __init__(self, factory: Callable[[Request], BaseException], description: str) -> None:
+        self._factory = factory
+        self.description = description
+
+    @classmethod
+    def of(cls, error: BaseException | FakeError) -> FakeError:
+        """Wrap an exception instance; each call raises a copy of it."""
+        if isinstance(error, FakeError):
+            return error
+        if isinstance(error, type) or not isinstance(error, BaseException):
+            msg = (
+                f"raise_error() takes an exception instance, got {error!r}; for transport "
+                "failures use FakeError.connection_reset(sent=...) or FakeError.timeout(phase)."
+            )
+            raise TypeError(msg)
+
+        def build(request: Request) -> BaseException:
+            clone = _clone(error)
+            if isinstance(clone, HTTPClientError) and clone.request is None:
+                clone.request = request
+            return clone
+
+        return cls(build, f"{type(error).__name__}: {error}")
+
+    @classmethod
+    def connection_reset(cls, *, sent: bool = False) -> FakeError:
+        """The connection is reset: before any byte of the request was written
+        (`sent=False`, so any request may be retried) or after the request was
+        sent (`sent=True`, so only idempotent requests may be)."""
+
+        def build(request: Request) -> HTTPConnectionError:
+            when = "after sending" if sent else "before sending"
+            msg = f"Connection reset by peer {when} {describe(request)} (fake)."
+            return HTTPConnectionError(msg, request=request, sent=sent)
+
+        return cls(build, f"connection reset ({'after' if sent else 'before'} send)")
+
+    @classmethod
+    def timeout(cls, phase: TimeoutPhase = "read", *, sent: bool | None = None) -> FakeError:
+        """A timeout of `phase` (connect, pool, read, write, total); `sent`
+        defaults to False for connect and pool, True for the others."""
+        if phase not in ("connect", "pool", "read", "write", "total"):
+            msg = f"Unknown timeout phase {phase!r}; use connect, pool, read, write or total."
+            raise ValueError(msg)
+        was_sent = phase not in ("connect", "pool") if sent is None else sent
+
+        def build(request: Request) -> HTTPTimeoutError:
+            msg = f"The {phase} timeout expired for {describe(request)} (fake)."
+            return HTTPTimeoutError(msg, request=request, sent=was_sent, phase=phase)
+
+        return cls(build, f"{phase} timeout")
+
+    def build(self, request: Request) -> BaseException:
+        return self._factory(request)
+
+    def __repr__(self) -> str:
+        return f"<FakeError {self.description}>"
+
+
+def delay_timeout(
+    delay: float, request: Request, config: HTTPClientConfig
+) -> tuple[float, HTTPTimeoutError | None]:
+    """How long a response `delay` really waits, and the timeout it hits, if any.
+
+    Mirrors the real transport: the read timeout bounds the wait for the first
+    byte, the total timeout the whole request.
+    """
+    timeouts = request.timeout or config.timeouts
+    total = timeouts.total if timeouts.total is not None else config.pool.timeout
+    limits: list[tuple[float, Literal["read", "total"]]] = []
+    if timeouts.read is not None:
+        limits.append((timeouts.read, "read"))
+    if total is not None:
+        limits.append((total, "total"))
+    for limit, phase in sorted(limits):
+        if delay > limit:
+            where = describe(request)
+            msg = (
+                f"Timed out reading the response to {where}: no data within the read timeout."
+                if phase == "read"
+                else f"{where} did not complete within its total timeout."
+            )
+            return limit, HTTPTimeoutError(msg, request=request, sent=True, phase=phase)
+    return delay, None
+
+
+ResponseLike: TypeAlias = FakeResponse | HttpResponse
+Responder: TypeAlias = Callable[[Request], ResponseLike | Awaitable[ResponseLike]]
+Answer: TypeAlias = FakeResponse | FakeError | Responder
+SequenceItem: TypeAlias = FakeResponse | FakeError | BaseException | int | Responder
+"""One answer of a sequence: a response, an error, a status code or a callable."""
+
+
+def to_answer(item: SequenceItem) -> Answer:
+    if isinstance(item, bool):
+        msg = f"A sequence item cannot be a bool ({item!r}); give a status code or FakeResponse."
+        raise TypeError(msg)
+    if isinstance(item, int):
+        return FakeResponse(item)
+    if isinstance(item, BaseException):
+        return FakeError.of(item)
+    if isinstance(item, FakeResponse | FakeError):
+        return item
+    if callable(item) and not isinstance(item, type):
+        return item
+    msg = (
+        f"Cannot answer with {item!r}: give a FakeResponse, a status code, an exception, "
+        "FakeError.connection_reset()/.timeout(), or a callable taking the Request."
+    )
+    raise TypeError(msg)
