@@ -101,13 +101,20 @@ class StreamBody:
 
 
 async def iter_lines(chunks: AsyncIterable[bytes], encoding: str = "utf-8") -> AsyncIterator[str]:
-    """Split a byte stream into text lines (LF, CRLF or CR), line endings removed."""
-    pending = b""
+    """Split a byte stream into text lines (LF, CRLF or CR), line endings removed.
+
+    Linear in the body size however it is chunked: a chunk with no line break
+    is appended to the pending line, never re-scanned.
+    """
+    pending = bytearray()
     async for chunk in chunks:
+        if b"\n" not in chunk and b"\r" not in chunk and not pending.endswith(b"\r"):
+            pending += chunk
+            continue
         pending += chunk
         lines = pending.splitlines(keepends=True)
         # A final line without its ending, or ending in CR (LF may follow), waits.
-        pending = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        pending = lines.pop() if lines and not lines[-1].endswith(b"\n") else bytearray()
         for line in lines:
             yield line.rstrip(b"\r\n").decode(encoding, errors="replace")
     if pending:
