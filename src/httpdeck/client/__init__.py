@@ -23,6 +23,7 @@ from httpdeck.client._events import (
     RetryScheduled,
     Subscription,
 )
+from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import (
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -89,7 +90,10 @@ from httpdeck.client._resilience import (
 from httpdeck.client._result import Err, Ok, Result, UnwrapError
 from httpdeck.client._retry import RetryConfig, RetryPolicy
 from httpdeck.client._retry_support import RetryBudget, is_testing, set_testing
+from httpdeck.client._safety import HTTPUnsafeURLError, URLSafety
+from httpdeck.client._sse import ServerSentEvent
 from httpdeck.client._streaming import ByteStream, ResponseStream, StreamBody, StreamConsumedError
+from httpdeck.client._transports._connector import Resolver
 from httpdeck.client._transports.aiohttp import AiohttpTransport, ConnectionPool
 from httpdeck.client._transports.base import Transport
 
@@ -112,6 +116,7 @@ __all__ = [
     "ContainerProtocol",
     "Err",
     "EventBus",
+    "EventSource",
     "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
     "HTTPClient",
@@ -133,6 +138,7 @@ __all__ = [
     "HTTPStatusError",
     "HTTPTimeoutError",
     "HTTPTransportError",
+    "HTTPUnsafeURLError",
     "HTTPValidationError",
     "HealthCheckResult",
     "HttpResponse",
@@ -151,6 +157,7 @@ __all__ = [
     "RequestTimedOut",
     "ResiliencePipeline",
     "ResilienceStrategy",
+    "Resolver",
     "ResponseContext",
     "ResponseInterceptor",
     "ResponseNotReadError",
@@ -162,6 +169,7 @@ __all__ = [
     "RetryExhausted",
     "RetryPolicy",
     "RetryScheduled",
+    "ServerSentEvent",
     "SimpleContainer",
     "StreamBody",
     "StreamConsumedError",
@@ -169,6 +177,7 @@ __all__ = [
     "Timeout",
     "TimeoutConfig",
     "Transport",
+    "URLSafety",
     "UnwrapError",
     "build_url",
     "extract_json_type",

@@ -13,6 +13,7 @@ from yarl import URL
 from httpdeck.client._build import RequestOptions, to_url
 from httpdeck.client._client import HTTPClient, ResilienceStrategy
 from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import HTTPValidationError
 from httpdeck.client._interceptors import Interceptor
 from httpdeck.client._models import HttpResponse
@@ -109,6 +110,35 @@ class BaseURLHTTPClient:
         """Stream a response (SSE, NDJSON, large downloads); see `HTTPClient.stream`."""
         async with self.client.stream(method, self.url_for(path), **options) as response:
             yield response
+
+    def sse(
+        self,
+        path: str | URL,
+        *,
+        method: str = "GET",
+        reconnect: bool = False,
+        max_reconnects: int | None = None,
+        retry_delay: float = 3.0,
+        last_event_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> EventSource:
+        """Server-sent events from `path`; see `HTTPClient.sse`.
+
+        ```python
+        async with api.sse("/events", reconnect=True) as events:
+            async for event in events:
+                ...
+        ```
+        """
+        return self.client.sse(
+            self.url_for(path),
+            method=method,
+            reconnect=reconnect,
+            max_reconnects=max_reconnects,
+            retry_delay=retry_delay,
+            last_event_id=last_event_id,
+            **options,
+        )
 
     async def get(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
         return await self.request("GET", path, **options)

@@ -24,6 +24,7 @@ from yarl import URL
 from httpdeck.client._build import RequestOptions, build_request, default_headers
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._events import EventBus
+from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import (
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -38,6 +39,7 @@ from httpdeck.client._exceptions import (
 from httpdeck.client._interceptors import Interceptor, InterceptorChain
 from httpdeck.client._metrics import MetricsRecorder
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._multipart import Fields, multipart_options
 from httpdeck.client._observe import OBSERVER_KEY, Observer
 from httpdeck.client._redirects import is_redirect, next_request
 from httpdeck.client._result import Err, Ok, Result
@@ -299,6 +301,42 @@ class HTTPClient:
         finally:
             await response.aclose()
 
+    def sse(
+        self,
+        url: str | URL,
+        *,
+        method: str = "GET",
+        reconnect: bool = False,
+        max_reconnects: int | None = None,
+        retry_delay: float = 3.0,
+        last_event_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> EventSource:
+        """Server-sent events from `url`, as they arrive.
+
+        ```python
+        async with client.sse(url, reconnect=True) as events:
+            async for event in events:
+                handle(event.event, event.json())
+        ```
+        With `reconnect=True` a stream that ends or breaks is requested again
+        (at most `max_reconnects` times; None: no limit) after the server's
+        `retry` delay, else `retry_delay` seconds, with `Last-Event-ID`.
+        Redirects, interceptors and resilience apply as for `stream()`; the
+        total timeout covers the response head, the read timeout each gap.
+        """
+        self._check_open()
+        return EventSource(
+            self,
+            method,
+            url,
+            dict(options),
+            reconnect=reconnect,
+            max_reconnects=max_reconnects,
+            retry_delay=retry_delay,
+            last_event_id=last_event_id,
+        )
+
     # -- verbs returning Result ---------------------------------------------
 
     async def _result(
@@ -357,6 +395,24 @@ class HTTPClient:
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         return await self._result("OPTIONS", url, options)
+
+    async def post_multipart(
+        self,
+        url: str | URL,
+        fields: Fields,
+        *,
+        boundary: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """POST `fields` as `multipart/form-data`.
+
+        ```python
+        await client.post_multipart(url, {"title": "cat", "photo": ("cat.jpg", jpeg)})
+        ```
+        Values: str, bytes, `(filename, data)` or `(filename, data,
+        content_type)`; `data` may be an async iterable of bytes (streamed).
+        """
+        return await self._result("POST", url, multipart_options(fields, boundary, options))
 
 
 def _bind(strategy: ResilienceStrategy, send: Send) -> Send:

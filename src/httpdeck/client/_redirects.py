@@ -12,7 +12,15 @@ from httpdeck.client._models import HttpResponse, Request
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ALWAYS_SECRET = ("Authorization", "Proxy-Authorization", "Cookie")
-_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+# The request-body headers of the Fetch standard, plus the framing ones.
+_BODY_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Location",
+    "Transfer-Encoding",
+)
 
 
 def is_redirect(response: HttpResponse) -> bool:
@@ -28,14 +36,21 @@ def next_request(
 ) -> Request:
     """The request for the hop that `response` redirects to.
 
-    - 301/302/303 turn any method but GET/HEAD into GET and drop the body.
-    - 307/308 keep the method and body; a body that cannot be re-sent (a
-      consumed one-shot stream) is an `HTTPRedirectError`.
-    - A hop to another scheme, host or port drops Authorization,
-      Proxy-Authorization, Cookie and the declared secret headers (every
-      copy of each).
+    As the Fetch standard (and browsers) do it:
+
+    - 303 turns any method but GET/HEAD into GET, 301/302 turn POST into
+      GET; either way the body and its headers are dropped.
+    - Otherwise (307/308, or 301/302 for PUT, DELETE, ...) the method and
+      body are kept; a body that cannot be re-sent (a consumed one-shot
+      stream) is an `HTTPRedirectError`.
+    - A hop to another scheme, host or port (https to http included) drops
+      Authorization, Proxy-Authorization, Cookie and the declared secret
+      headers, every copy of each, whatever their case.
     """
     location = response.headers["Location"]
+    if any(char in location for char in "\r\n\x00"):
+        msg = f"{describe(request)} redirected to {location!r}, which holds CR, LF or NUL."
+        raise HTTPRedirectError(msg, request=request)
     try:
         target = request.url.join(URL(location))
     except ValueError as exc:
@@ -52,7 +67,10 @@ def next_request(
 
     headers = CIMultiDict(request.headers)
     method, content = request.method, request.content
-    if response.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+    status = response.status
+    if (status == 303 and method not in ("GET", "HEAD")) or (
+        status in (301, 302) and method == "POST"
+    ):
         method, content = "GET", None
         for name in _BODY_HEADERS:
             headers.popall(name, None)

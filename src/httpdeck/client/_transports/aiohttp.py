@@ -8,6 +8,7 @@ mapped onto httpdeck's errors here, with the request attached and with
 from __future__ import annotations
 
 import asyncio
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
@@ -15,17 +16,31 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
+from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
     HTTPClientClosedError,
     HTTPClientError,
     HTTPConnectionError,
     HTTPProtocolError,
+    HTTPResponseTooLargeError,
     HTTPTimeoutError,
     HTTPValidationError,
     describe,
 )
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError, URLSafety
+from httpdeck.client._transports._connector import (
+    DNSCache,
+    HardenedConnector,
+    Resolver,
+    SystemResolver,
+)
+from httpdeck.client._transports._deadline import (
+    BODY_DEADLINE,
+    CURRENT,
+    PoolTimeoutError,
+    RequestTiming,
+)
 
 # Public since Python 3.0, yet missing from typeshed's urllib.request stubs.
 _proxy_bypass: Any = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
@@ -40,24 +55,30 @@ ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
 connect_guard: ConnectGuard | None = None
 
 
-class _Connector(aiohttp.TCPConnector):
-    """A TCPConnector that keeps at most `max_keepalive` idle connections per host."""
+def _connector(pool: ConnectionPoolConfig, dns: DNSCache) -> HardenedConnector:
+    # Both shortcuts below keep the semantics and save work on every request:
+    # aiohttp keeps per-host bookkeeping whenever limit_per_host is set, even
+    # when it cannot bind, and the keep-alive trim only matters when fewer idle
+    # connections may stay than the pool can hold.
+    limit_per_host = pool.max_connections_per_host
+    if limit_per_host >= pool.max_connections:
+        limit_per_host = 0
+    kwargs: dict[str, Any] = {
+        "limit": pool.max_connections,
+        "limit_per_host": limit_per_host,
+        "force_close": pool.force_close,
+        "keepalive_timeout": pool.keepalive_timeout if not pool.force_close else None,
+        "ssl": None if pool.verify_ssl else False,
+    }
+    per_host = min(pool.max_connections, pool.max_connections_per_host)
+    keep = pool.max_keepalive_connections
+    return HardenedConnector(max_keepalive=keep if keep < per_host else None, dns=dns, **kwargs)
 
-    def __init__(self, *, max_keepalive: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._max_keepalive = max_keepalive
 
-    def _release(self, key: Any, protocol: Any, *args: Any, **kwargs: Any) -> None:
-        super()._release(key, protocol, *args, **kwargs)
-        idle = self._conns.get(key)
-        while idle is not None and len(idle) > self._max_keepalive:
-            oldest, _ = idle.popleft()
-            oldest.close()
-
-    def counts(self) -> tuple[int, int]:
-        """(idle, in use) connections."""
-        idle = sum(len(conns) for conns in self._conns.values())
-        return idle, len(self._acquired)
+def _counts(connector: aiohttp.TCPConnector) -> tuple[int, int]:
+    """(idle, in use) connections of a connector."""
+    idle = sum(len(conns) for conns in connector._conns.values())
+    return idle, len(connector._acquired)
 
 
 class ConnectionPool:
@@ -65,12 +86,31 @@ class ConnectionPool:
 
     The proxy environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`) is read
     once at `start()` when `trust_env` is on, not on every request.
+
+    Host names are resolved by `resolver` (the system's by default) and kept
+    for `ConnectionPoolConfig.ttl_dns_cache` seconds, measured by `clock`.
+    `url_safety` replaces the default gate that `HTTPClientConfig.url_safety`
+    turns on (for instance `URLSafety(allow=["10.20.0.0/16"])`).
     """
 
-    def __init__(self, config: HTTPClientConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: HTTPClientConfig | None = None,
+        *,
+        resolver: Resolver | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        url_safety: URLSafety | None = None,
+    ) -> None:
         self.config = config or HTTPClientConfig()
+        self.url_safety = url_safety or (URLSafety() if self.config.url_safety else None)
+        self.dns = DNSCache(
+            resolver or SystemResolver(),
+            ttl=self.config.pool.ttl_dns_cache,
+            clock=clock,
+            safety=self.url_safety,
+        )
         self._session: aiohttp.ClientSession | None = None
-        self._connector: _Connector | None = None
+        self._connector: HardenedConnector | None = None
         self._closed = False
         self._env_proxies: dict[str, str] = {}
         self._proxy_cache: dict[tuple[str, str], str | None] = {}
@@ -91,17 +131,7 @@ class ConnectionPool:
             msg = "Cannot start the connection pool: it was stopped. Create a new one."
             raise HTTPClientClosedError(msg)
         if self._session is None:
-            pool = self.config.pool
-            self._connector = _Connector(
-                max_keepalive=pool.max_keepalive_connections,
-                limit=pool.max_connections,
-                limit_per_host=pool.max_connections_per_host,
-                ttl_dns_cache=pool.ttl_dns_cache or None,
-                use_dns_cache=pool.ttl_dns_cache > 0,
-                force_close=pool.force_close,
-                keepalive_timeout=pool.keepalive_timeout if not pool.force_close else None,
-                ssl=None if pool.verify_ssl else False,
-            )
+            self._connector = _connector(self.config.pool, self.dns)
             jar: aiohttp.abc.AbstractCookieJar = (
                 aiohttp.CookieJar() if self.config.cookie_jar else aiohttp.DummyCookieJar()
             )
@@ -111,7 +141,6 @@ class ConnectionPool:
                 trust_env=False,
                 auto_decompress=True,
                 timeout=aiohttp.ClientTimeout(total=None),
-                skip_auto_headers=("User-Agent",),
             )
             # aiohttp silently re-sends idempotent requests once when a reused
             # keep-alive connection turns out dead; that hidden attempt would make
@@ -120,6 +149,9 @@ class ConnectionPool:
             self._session._retry_connection = False
             if self.config.trust_env and self.config.proxy is None:
                 self._env_proxies = urllib.request.getproxies_environment()
+            # Proxies are the user's own choice: the safety gate does not refuse them.
+            proxies = [self.config.proxy, *self._env_proxies.values()]
+            self.dns.trusted = frozenset(URL(p).raw_host or "" for p in proxies if p)
         return self._session
 
     async def stop(self) -> None:
@@ -144,7 +176,7 @@ class ConnectionPool:
 
     def connection_counts(self) -> tuple[int, int]:
         """`(idle, in_use)` connections right now; (0, 0) before start."""
-        return self._connector.counts() if self._connector is not None else (0, 0)
+        return _counts(self._connector) if self._connector is not None else (0, 0)
 
     async def warm_up(self, urls: Iterable[str | URL]) -> None:
         """Open a connection to each URL ahead of the first real request.
@@ -163,14 +195,12 @@ class ConnectionPool:
                     break
 
 
-def _client_timeout(timeouts: TimeoutConfig, total: float | None) -> aiohttp.ClientTimeout:
-    # aiohttp's `connect` covers the wait for a pool slot plus the connection;
-    # `sock_connect` is the connection alone.
-    connect = None
-    if timeouts.pool is not None:
-        connect = timeouts.pool + (timeouts.connect or 0.0)
+def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
+    # aiohttp's `total` and `connect` would both count the wait for a pool
+    # slot; the pool wait and the total deadline are httpdeck's own
+    # (`_deadline.RequestTiming`), so aiohttp keeps only the socket timeouts.
     return aiohttp.ClientTimeout(
-        total=total, connect=connect, sock_connect=timeouts.connect, sock_read=timeouts.read
+        total=None, connect=None, sock_connect=timeouts.connect, sock_read=timeouts.read
     )
 
 
@@ -222,43 +252,151 @@ def map_error(exc: BaseException, request: Request) -> HTTPClientError:
 
 
 _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_NO_USER_AGENT = ("User-Agent",)
 
 
 class _AiohttpStream:
-    """The body of an aiohttp response, as a `ResponseStream`."""
+    """The body of an aiohttp response, as a `ResponseStream`.
 
-    __slots__ = ("_request", "_response")
+    Reads run under the request's total deadline, and count bytes against
+    `max_response_bytes` after decompression: aiohttp inflates in bounded
+    steps as the body is read, so a decompression bomb is stopped with
+    memory flat.
+    """
 
-    def __init__(self, response: aiohttp.ClientResponse, request: Request) -> None:
+    __slots__ = ("_limit", "_request", "_response", "_timing")
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: Request,
+        timing: RequestTiming | None,
+        limit: int | None,
+    ) -> None:
         self._response = response
         self._request = request
+        self._timing = timing
+        self._limit = limit
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
+        timing, limit = self._timing, self._limit
+        received = 0
         try:
-            async for chunk in self._response.content.iter_any():
+            if limit is not None:
+                self._check_length(limit)
+            while True:
+                if timing is None:
+                    chunk = await content.readany()
+                else:
+                    with timing:
+                        chunk = await content.readany()
+                if not chunk:
+                    break
+                if limit is not None:
+                    received += len(chunk)
+                    if received > limit:
+                        raise self._too_large(limit)
                 yield chunk
         except _ERRORS as exc:
-            raise map_error(exc, self._request) from exc
+            raise _map(exc, self._request, timing) from exc
+        finally:
+            if timing is not None:
+                timing.finish()
 
     async def aread(self) -> bytes:
+        timing, limit = self._timing, self._limit
         try:
-            return await self._response.read()
+            if limit is not None:
+                return await self._read_limited(limit)
+            if timing is None:
+                return await self._response.read()
+            with timing:
+                return await self._response.read()
         except _ERRORS as exc:
-            raise map_error(exc, self._request) from exc
+            raise _map(exc, self._request, timing) from exc
+        finally:
+            if timing is not None:
+                timing.finish()
+
+    async def _read_limited(self, limit: int) -> bytes:
+        self._check_length(limit)
+        content, timing = self._response.content, self._timing
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            if timing is None:
+                chunk = await content.readany()
+            else:
+                with timing:
+                    chunk = await content.readany()
+            if not chunk:
+                return b"".join(chunks)
+            received += len(chunk)
+            if received > limit:
+                raise self._too_large(limit)
+            chunks.append(chunk)
+
+    def _check_length(self, limit: int) -> None:
+        # A declared length is the size on the wire; only without a
+        # Content-Encoding is it also the size after decoding.
+        response = self._response
+        length = response.content_length
+        if (
+            length is not None
+            and length > limit
+            and "Content-Encoding" not in response.headers
+            and self._request.method != "HEAD"
+        ):
+            raise self._too_large(limit, declared=length)
+
+    def _too_large(self, limit: int, *, declared: int | None = None) -> HTTPResponseTooLargeError:
+        self._response.close()  # the rest of the body is never read: drop the connection
+        size = f"declares {declared} bytes" if declared is not None else "passed that size"
+        msg = (
+            f"The response to {describe(self._request)} {size}, over max_response_bytes="
+            f"{limit} (counted after decompression). Raise the limit for this request with "
+            "max_response_bytes=..., or read it with client.stream() and aiter_bytes()."
+        )
+        return HTTPResponseTooLargeError(msg, request=self._request, limit=limit)
 
     async def aclose(self) -> None:
         self._response.release()
+        if self._timing is not None:
+            self._timing.finish()
+
+
+def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> HTTPClientError:
+    if type(exc) is TimeoutError and timing is not None and timing.expired:
+        # httpdeck's own total deadline (aiohttp's timeouts are subclasses).
+        sent = timing.phase == "request"
+        msg = (
+            f"{describe(request)} did not complete within its total timeout of "
+            f"{timing.total}s (the wait for a pool slot not included); raise "
+            "TimeoutConfig.total or pass timeout=... for this request."
+        )
+        return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+    return map_error(exc, request)
 
 
 class AiohttpTransport:
-    """The production transport: requests go out through a `ConnectionPool`."""
+    """The production transport: requests go out through a `ConnectionPool`.
+
+    Timeouts: `TimeoutConfig.pool` bounds the wait for a free connection
+    (None: up to the total timeout) and is not counted in the total;
+    `total` (else `ConnectionPoolConfig.timeout`) runs from the moment a
+    slot is granted until the body is read or the stream closed; `connect`
+    and `read` are aiohttp's socket timeouts.
+    """
 
     def __init__(
         self, config: HTTPClientConfig | None = None, *, pool: ConnectionPool | None = None
     ) -> None:
         self.pool = pool or ConnectionPool(config)
         self.config = self.pool.config
-        self._default_timeout = _client_timeout(self.config.timeouts, self.config.total_timeout)
+        self._default_timeout = _client_timeout(self.config.timeouts)
+        self._default_total = self.config.total_timeout
+        self._default_pool = self.config.timeouts.pool
 
     async def start(self) -> None:
         await self.pool.start()
@@ -271,33 +409,102 @@ class AiohttpTransport:
         proxy = self.pool.proxy_for(request.url)
         if connect_guard is not None:
             await connect_guard(request, proxy)
+        if self.pool.url_safety is not None:
+            await self._check_safety(request, proxy)
         if request.timeout is None:
             timeout = self._default_timeout
+            total, pool_wait = self._default_total, self._default_pool
         else:
+            timeout = _client_timeout(request.timeout)
             total = request.timeout.total
-            timeout = _client_timeout(
-                request.timeout, total if total is not None else self.config.pool.timeout
-            )
+            if total is None:
+                total = self.config.pool.timeout
+            pool_wait = request.timeout.pool
+        timing = RequestTiming(total=total, pool_timeout=total if pool_wait is None else pool_wait)
+        token = CURRENT.set(timing)
         try:
-            response = await session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=request.content,
-                allow_redirects=False,
-                timeout=timeout,
-                proxy=proxy,
-            )
-        except _ERRORS as exc:
-            raise map_error(exc, request) from exc
+            with timing:
+                response = await session.request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    data=request.content,
+                    allow_redirects=False,
+                    timeout=timeout,
+                    proxy=proxy,
+                    # The client always sets User-Agent; one removed on purpose stays
+                    # removed. (A session-wide skip list would cost every request.)
+                    skip_auto_headers=None if "User-Agent" in request.headers else _NO_USER_AGENT,
+                )
+        except BaseException as exc:
+            timing.finish()
+            error = self._send_error(exc, request, timing)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            CURRENT.reset(token)
+        if request.extensions and request.extensions.get(BODY_DEADLINE) is False:
+            timing.finish()
+        else:
+            timing.on_expire = response.close
         return HttpResponse(
             response.status,
             headers=response.headers,
-            stream=_AiohttpStream(response, request),
+            stream=_AiohttpStream(response, request, timing, request.max_response_bytes),
             request=request,
             url=response.url,
             reason=response.reason or "",
         )
 
+    async def _check_safety(self, request: Request, proxy: str | None) -> None:
+        safety = self.pool.url_safety
+        assert safety is not None
+        host = request.url.raw_host or ""
+        try:
+            safety.check_host(host)
+            if proxy is not None:
+                # The proxy resolves the name itself; this lookup cannot be pinned.
+                await self.pool.dns.resolve(host, request.url.port or 0)
+        except UnsafeAddressError as exc:
+            raise _unsafe(exc, request) from exc
+        except OSError:
+            pass  # the proxy reports its own lookup failure
+
+    def _send_error(
+        self, exc: BaseException, request: Request, timing: RequestTiming
+    ) -> BaseException:
+        """The httpdeck error for a failure while sending (others pass through)."""
+        if isinstance(exc, _ERRORS):
+            return _map(exc, request, timing)
+        if isinstance(exc, PoolTimeoutError):
+            msg = (
+                f"No connection became free for {describe(request)} within the pool timeout "
+                f"of {timing.pool_timeout}s: all max_connections="
+                f"{self.config.pool.max_connections} were busy. Raise "
+                "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
+            )
+            return HTTPTimeoutError(msg, request=request, sent=False, phase="pool")
+        if isinstance(exc, UnsafeAddressError):
+            return _unsafe(exc, request)
+        if isinstance(exc, ValueError) and not isinstance(exc, HTTPClientError):
+            # aiohttp refuses control characters (CR, LF, NUL) while serialising
+            # the head, before any byte is written.
+            msg = f"Cannot send {describe(request)}: {exc} Check the headers interceptors set."
+            return HTTPValidationError(msg, request=request)
+        return exc
+
     async def aclose(self) -> None:
         await self.pool.stop()
+
+
+def _unsafe(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLError:
+    msg = (
+        f"Refused {describe(request)}: the URL safety gate blocks {exc.host} -> {exc.address}, "
+        f"a {exc.reason} address. No connection was made. If this destination is trusted, "
+        "allow its network with ConnectionPool(url_safety=URLSafety(allow=[...])) or turn "
+        "HTTPClientConfig.url_safety off for this client."
+    )
+    return HTTPUnsafeURLError(
+        msg, request=request, host=exc.host, address=exc.address, reason=exc.reason
+    )

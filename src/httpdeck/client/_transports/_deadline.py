@@ -1,0 +1,123 @@
+"""Per-request timing for the aiohttp transport: the pool phase and the total deadline.
+
+aiohttp's own `total` timeout starts before the wait for a pool slot, so a
+request that queued behind a full pool times out having barely run (aiohttp
+#10313). httpdeck splits the two:
+
+- `pool`: the wait for a connection slot, bounded by `TimeoutConfig.pool`
+  (or `total` when `pool` is None) and reported as phase `"pool"`.
+- `total`: armed by the connector the moment a slot is granted; it bounds
+  connecting, sending, the response head and the body, however slowly the
+  server trickles it (aiohttp's `sock_read` resets on every byte).
+
+The body may be read from another task than the one that sent the request,
+so the deadline cancels whichever task is waiting on it at expiry (the way
+asyncio.timeout does for one task), and a read that starts after expiry
+fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Literal
+
+__all__ = ["BODY_DEADLINE", "CURRENT", "PoolTimeoutError", "RequestTiming"]
+
+Phase = Literal["pool", "connect", "request"]
+
+# A request extension: set to False (as `HTTPClient.sse()` does) and the
+# total deadline covers the connection and the response head only, not an
+# endless body such as an event stream. Transports other than aiohttp's may
+# honour it too.
+BODY_DEADLINE = "httpdeck.body_deadline"
+
+
+class PoolTimeoutError(Exception):
+    """Raised inside aiohttp's connector when the wait for a slot ran out.
+
+    Not an aiohttp or OS error, so aiohttp lets it through unchanged and the
+    transport maps it to `HTTPTimeoutError(phase="pool", sent=False)`."""
+
+
+class RequestTiming:
+    """The pool limit and total deadline of one request in flight."""
+
+    __slots__ = (
+        "_handle",
+        "_loop",
+        "_waiters",
+        "done",
+        "expired",
+        "on_expire",
+        "phase",
+        "pool_timeout",
+        "pool_wait",
+        "total",
+    )
+
+    def __init__(self, *, total: float | None, pool_timeout: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.total = total
+        self.pool_timeout = pool_timeout
+        self.pool_wait: asyncio.Timeout | None = None
+        self.phase: Phase = "pool"
+        self._handle: asyncio.TimerHandle | None = None
+        self._waiters: dict[asyncio.Task[object], int] = {}
+        self.expired = False
+        self.done = False
+        self.on_expire: Callable[[], None] | None = None
+
+    def slot_granted(self) -> None:
+        """The pool granted a slot: stop the pool clock, start the total one."""
+        if self.pool_wait is not None:
+            self.pool_wait.reschedule(None)
+            self.pool_wait = None
+        if self.phase == "pool":
+            self.phase = "connect"
+            if self.total is not None and not self.done:
+                self._handle = self._loop.call_later(self.total, self._expire)
+
+    def finish(self) -> None:
+        """The request is over (body read, closed or failed): stop the clock."""
+        self.done = True
+        self.on_expire = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _expire(self) -> None:
+        self._handle = None
+        self.expired = True
+        if self._waiters:
+            for task in self._waiters:
+                task.cancel()
+        elif self.on_expire is not None:
+            # Nobody is reading: free the connection now, fail the next read.
+            self.on_expire()
+
+    def __enter__(self) -> None:
+        if self.expired:
+            raise TimeoutError
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiters[task] = task.cancelling()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = self._waiters.pop(task)
+        # Our own cancel becomes a TimeoutError; a cancel from anyone else
+        # (the caller, a TaskGroup) stays a CancelledError.
+        if exc_type is asyncio.CancelledError and self.expired and task.uncancel() <= cancelling:
+            raise TimeoutError from exc
+
+
+CURRENT: ContextVar[RequestTiming | None] = ContextVar("httpdeck_request_timing", default=None)
