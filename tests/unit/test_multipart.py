@@ -57,9 +57,7 @@ def test_repeated_names_from_a_sequence_of_pairs() -> None:
 
 
 def test_quotes_cr_and_lf_in_names_cannot_break_out_of_the_header() -> None:
-    body, _ = encode_multipart(
-        {'evil"\r\nX-Injected: 1': ('a"b\r\n.txt', b"x")}, boundary="b"
-    )
+    body, _ = encode_multipart({'evil"\r\nX-Injected: 1': ('a"b\r\n.txt', b"x")}, boundary="b")
     assert isinstance(body, bytes)
     assert b"X-Injected: 1\r\n" not in body
     assert b'name="evil%22%0D%0AX-Injected: 1"; filename="a%22b%0D%0A.txt"' in body
@@ -78,9 +76,7 @@ def test_an_invalid_boundary_is_refused(boundary: str) -> None:
         encode_multipart({"a": "1"}, boundary=boundary)
 
 
-@pytest.mark.parametrize(
-    "value", [1, None, ("only-name",), ("a", b"b", "c", "d"), ["list", b"x"]]
-)
+@pytest.mark.parametrize("value", [1, None, ("only-name",), ("a", b"b", "c", "d"), ["list", b"x"]])
 def test_an_invalid_value_names_the_field(value: object) -> None:
     with pytest.raises(HTTPValidationError, match="'field'"):
         encode_multipart({"field": value}, boundary="b")  # type: ignore[dict-item]
@@ -107,9 +103,11 @@ async def test_a_streamed_part_gives_the_same_bytes_as_in_memory() -> None:
 @pytest.mark.asyncio
 async def test_a_one_shot_part_makes_a_one_shot_body_and_a_factory_a_replayable_one() -> None:
     one_shot, _ = encode_multipart({"f": ("f", parts())}, boundary="b")
-    assert isinstance(one_shot, StreamBody) and not one_shot.replayable
+    assert isinstance(one_shot, StreamBody)
+    assert not one_shot.replayable
     replayable, _ = encode_multipart({"f": ("f", parts)}, boundary="b")
-    assert isinstance(replayable, StreamBody) and replayable.replayable
+    assert isinstance(replayable, StreamBody)
+    assert replayable.replayable
     assert await collect(replayable) == await collect(replayable)
 
 

@@ -272,5 +272,6 @@ async def test_stream_and_sse_follow_redirects_with_the_same_rules() -> None:
     hops = [r for r in transport.sent if r.url.host == "b.test"]
     assert len(hops) == 2
     for hop in hops:
-        assert "Authorization" not in hop.headers and "X-Api-Key" not in hop.headers
+        assert "Authorization" not in hop.headers
+        assert "X-Api-Key" not in hop.headers
     assert transport.sent[2].headers["Accept"] == "text/event-stream"
