@@ -129,8 +129,11 @@ class RawConnection:
         headers: dict[str, str] | None = None,
         keep_alive: bool = True,
     ) -> None:
-        """Write a complete response with a Content-Length."""
-        self.writer.write(response_bytes(status, body, headers=headers, keep_alive=keep_alive))
+        """Write a complete response with a Content-Length (no body to a HEAD)."""
+        data = response_bytes(status, body, headers=headers, keep_alive=keep_alive)
+        if self.requests and self.requests[-1].method == "HEAD":
+            data = data[: len(data) - len(body)]
+        self.writer.write(data)
         await self.writer.drain()
 
     def reset(self) -> None:
@@ -191,6 +194,10 @@ class RawServer:
         try:
             await self.behaviour(conn)
         except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            # stop() cancels handlers still running (stalls); ending quietly keeps
+            # asyncio's start_server callback from logging the cancellation.
             pass
         finally:
             self._tasks.discard(task)
