@@ -27,6 +27,7 @@ Difference: TypeAlias = tuple[str, str]
 """(kind, text): kind is method, origin, path, query, headers or body."""
 
 ANY = "*"
+_FORM = "application/x-www-form-urlencoded"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 _MAX_DIFFS = 3
 
@@ -134,7 +135,8 @@ def json_diff(expected: Any, actual: Any, path: str = "$") -> list[str]:
     if isinstance(expected, list) and isinstance(actual, list):
         out = []
         if len(expected) != len(actual):
-            out.append(f"at {path} expected {len(expected)} items, got {len(actual)}")
+            items = "item" if len(expected) == 1 else "items"
+            out.append(f"at {path} expected {len(expected)} {items}, got {len(actual)}")
         for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
             out.extend(json_diff(left, right, f"{path}[{index}]"))
         return out
@@ -219,7 +221,7 @@ class Pattern:
         self.url_text = ANY
         query: dict[str, tuple[str, ...]] | None = None
         if isinstance(url, re.Pattern):
-            self.regex, self.url_text = url, url.pattern
+            self.regex, self.url_text = url, f"regex({url.pattern})"
         elif isinstance(url, str) and "*" in url:
             self._set_glob(url, any_host=any_host, base_url=base_url)
         elif url is not None:
@@ -357,7 +359,10 @@ class Pattern:
             if not _header_ok(headers, name, expected):
                 want = expected.pattern if isinstance(expected, re.Pattern) else expected
                 got = ", ".join(repr(_mask(name, v)) for v in headers.getall(name, [])) or "none"
-                out.append(("headers", f"header {name}={_mask(name, want)!r} expected, got {got}"))
+                hidden = " (secret values hidden)" if name.lower() in SECRET_HEADERS else ""
+                out.append(
+                    ("headers", f"header {name}={_mask(name, want)!r} expected, got {got}{hidden}")
+                )
         out.extend(("body", text) for text in self._body_differences(seen))
         return out
 
@@ -365,8 +370,9 @@ class Pattern:
         if self.url_matches(seen):
             return []
         if self.exact is None:
-            kind = "regex" if self.glob_on is None else "glob"
-            return [("path", f"URL does not match {kind} {self.url_text!r}")]
+            return [
+                ("path", f"URL does not match the {'regex' if self.glob_on is None else 'glob'}")
+            ]
         origin, path, _ = self.exact
         out: list[Difference] = []
         if origin != ANY:
@@ -410,7 +416,10 @@ class Pattern:
                     out.append(f"json body rejected by {_describe_fn(self.json)}")
             elif diffs := json_diff(self.json, actual):
                 out.append(f"json body differs: {_join(diffs)}")
-        if self.form is not None:
+        content_type = seen.headers.get("Content-Type", "").partition(";")[0].strip()
+        if self.form is not None and content_type not in ("", _FORM):
+            out.append(f"form data expected, got Content-Type {content_type}")
+        elif self.form is not None:
             form = seen.form()
             diffs = [
                 f"field {_show_values(k, v)} expected, got "
@@ -442,9 +451,10 @@ class Pattern:
     def looks_at_body(self) -> bool:
         return self.json is not MISSING or self.form is not None or self.content is not None
 
-    def describe(self) -> str:
-        """`GET https://api.example.com/users params={'page': '1'}`, for messages."""
-        parts = [self.method, self.url_text]
+    def describe(self, *, skip_any: bool = False) -> str:
+        """`GET https://api.example.com/users params={'page': '1'}`, for messages;
+        `skip_any` leaves out an unconstrained method and URL."""
+        parts = [p for p in (self.method, self.url_text) if not (skip_any and p == ANY)]
         if self.params is not None and "?" not in self.url_text:
             shown = {k: v[0] if len(v) == 1 else list(v) for k, v in self.params.items()}
             parts.append(f"{'exact_params' if self.params_exact else 'params'}={shown!r}")

@@ -18,7 +18,9 @@ from httpdeck.testing._routes import Route
 
 __all__ = ["RouteTable", "UnmatchedRequestError"]
 
-_WEIGHTS = {"method": 2, "origin": 3, "path": 2, "query": 1, "headers": 1, "body": 1}
+# How far a difference puts a route from the request: a route for another
+# method or endpoint is further away than one that differs in a detail.
+_WEIGHTS = {"method": 3, "origin": 4, "path": 3, "query": 1, "headers": 1, "body": 1}
 _CLOSEST = 3
 
 

@@ -318,7 +318,7 @@ class Route:
             content=content,
             any_host=isinstance(url, str) and url.startswith("/"),
         )
-        self._check_calls(expected, self.calls[-1:], "The last call to")
+        self._check_calls(expected, self.calls[-1:], "The last call to route {} does not match")
 
     def assert_any_call(
         self,
@@ -344,16 +344,16 @@ class Route:
             content=content,
             any_host=isinstance(url, str) and url.startswith("/"),
         )
-        self._check_calls(expected, self.calls, "No call to")
+        self._check_calls(expected, self.calls, "No call to route {} matches")
 
     def _check_calls(self, expected: Pattern, calls: list[Call], lead: str) -> None:
-        wanted = expected.describe()
+        wanted = expected.describe(skip_any=True) or "anything"
         if not self.calls:
             msg = f"Expected route {self.label} to be called with {wanted}; it was never called."
             raise AssertionError(msg)
         failures = [(call, expected.differences(call.seen())) for call in calls]
         if all(diffs for _, diffs in failures):
-            lines = [f"{lead} route {self.label} matches {wanted}:"]
+            lines = [f"{lead.format(self.label)} {wanted}:"]
             for call, diffs in failures:
                 lines.append(f"  - {call.method} {call.url}: " + "; ".join(t for _, t in diffs))
             raise AssertionError("\n".join(lines))

@@ -1,0 +1,132 @@
+"""Fake errors raised before and after send, through the real RetryPolicy and CircuitBreaker."""
+
+from __future__ import annotations
+
+import pytest
+
+from httpdeck.client import (
+    CircuitBreaker,
+    Err,
+    HTTPCircuitOpenError,
+    HTTPClientConfig,
+    HTTPConnectionError,
+    HTTPRetryExhaustedError,
+    HTTPTimeoutError,
+    Ok,
+    RetryPolicy,
+    TimeoutConfig,
+)
+from httpdeck.testing import FakeClock, FakeError, FakeHTTPClient, FakeResponse
+
+pytestmark = pytest.mark.asyncio
+
+URL = "https://api.example.com/orders"
+
+
+def retry(clock: FakeClock, attempts: int = 3) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=attempts,
+        base_delay=0.5,
+        jitter=0.0,
+        clock=clock.monotonic,
+        sleep=clock.sleep,
+        budget_ratio=None,
+    )
+
+
+async def test_post_reset_before_send_is_retried() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        route = fake.route("POST", URL).respond_sequence(
+            [FakeError.connection_reset(sent=False), FakeResponse(201)]
+        )
+        result = await fake.post(URL, json={"item": 1})
+    assert isinstance(result, Ok)
+    assert result.value.status == 201
+    assert [call.attempt for call in route.calls] == [0, 1]
+    assert [call.json() for call in route.calls] == [{"item": 1}, {"item": 1}]
+    assert clock.sleeps == [0.5]
+
+
+async def test_post_reset_after_send_is_not_retried() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        route = fake.route("POST", URL).respond_sequence(
+            [FakeError.connection_reset(sent=True), FakeResponse(201)]
+        )
+        result = await fake.post(URL)
+    assert isinstance(result, Err)
+    assert isinstance(result.error, HTTPConnectionError)
+    assert result.error.sent
+    assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+async def test_post_with_an_idempotency_key_is_retried_after_send() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        route = fake.route("POST", URL).respond_sequence(
+            [FakeError.connection_reset(sent=True), FakeResponse(201)]
+        )
+        result = await fake.post(URL, headers={"Idempotency-Key": "k-1"})
+    assert isinstance(result, Ok)
+    assert route.call_count == 2
+
+
+async def test_get_reset_after_send_is_retried() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        fake.route("GET", URL).respond_sequence([FakeError.connection_reset(sent=True), 200])
+        result = await fake.get(URL)
+    assert isinstance(result, Ok)
+
+
+async def test_read_timeouts_exhaust_the_retries() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        route = fake.route("GET", URL).raise_error(FakeError.timeout("read"))
+        with pytest.raises(HTTPRetryExhaustedError) as caught:
+            await fake.get(URL)
+    assert route.call_count == 3
+    assert [type(outcome) for outcome in caught.value.attempts] == [HTTPTimeoutError] * 3
+    assert clock.sleeps == [0.5, 1.0]
+
+
+async def test_a_slow_response_times_out_on_the_fake_clock_and_is_retried() -> None:
+    clock = FakeClock()
+    config = HTTPClientConfig(timeouts=TimeoutConfig(read=1.0))
+    async with FakeHTTPClient(config, clock=clock, retry_policy=retry(clock)) as fake:
+        fake.route("GET", URL).respond_sequence(
+            [FakeResponse(200, delay=30.0), FakeResponse(200, json={"ok": True}, delay=0.2)]
+        )
+        result = await fake.get(URL)
+    assert isinstance(result, Ok)
+    assert result.value.json() == {"ok": True}
+    assert clock.sleeps == [1.0, 0.5, 0.2]  # the read timeout, the backoff, the delay
+    assert clock.now == pytest.approx(1.7)
+
+
+async def test_retry_after_is_honoured_on_the_fake_clock() -> None:
+    clock = FakeClock()
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        fake.route("GET", URL).respond_sequence(
+            [FakeResponse(503, headers={"Retry-After": "2"}), FakeResponse(200)]
+        )
+        result = await fake.get(URL)
+    assert isinstance(result, Ok)
+    assert clock.sleeps == [2.0]
+
+
+async def test_the_circuit_breaker_opens_on_fake_failures() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=30.0, clock=clock.monotonic)
+    async with FakeHTTPClient(clock=clock, circuit_breaker=breaker) as fake:
+        route = fake.route("GET", URL).respond_sequence([503, 503, 200])
+        for _ in range(2):
+            assert isinstance(await fake.get(URL), Err)
+        with pytest.raises(HTTPCircuitOpenError):
+            await fake.get(URL)
+        assert route.call_count == 2  # the open breaker made no request
+        clock.advance(30.0)
+        assert isinstance(await fake.get(URL), Ok)  # the half-open probe succeeds
+    assert route.call_count == 3
