@@ -15,7 +15,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
+    "Anonymizer": "httpdeck.testing._anonymize",
     "Call": "httpdeck.testing._routes",
+    "Cassette": "httpdeck.testing._cassette",
+    "CassetteError": "httpdeck.testing._cassette_errors",
+    "CassetteMissError": "httpdeck.testing._cassette_errors",
+    "CassetteRequest": "httpdeck.testing._cassette_model",
+    "CassetteResponse": "httpdeck.testing._cassette_model",
     "Const": "httpdeck.testing._fake_data",
     "FakeClock": "httpdeck.testing._responses",
     "FakeDataFactory": "httpdeck.testing._fake_data",
@@ -24,18 +30,32 @@ _EXPORTS: dict[str, str] = {
     "FakeResponse": "httpdeck.testing._responses",
     "FakeTransport": "httpdeck.testing._fake",
     "Field": "httpdeck.testing._fake_data",
+    "Interaction": "httpdeck.testing._cassette_model",
     "ListOf": "httpdeck.testing._fake_data",
+    "MalformedCassetteError": "httpdeck.testing._cassette_errors",
+    "RecordReplayInterceptor": "httpdeck.testing._record",
     "Route": "httpdeck.testing._routes",
     "UnmatchedRequestError": "httpdeck.testing._router",
+    "use_cassette": "httpdeck.testing._record",
 }
 
 if TYPE_CHECKING:
+    from httpdeck.testing._anonymize import Anonymizer as Anonymizer
+    from httpdeck.testing._cassette import Cassette as Cassette
+    from httpdeck.testing._cassette_errors import CassetteError as CassetteError
+    from httpdeck.testing._cassette_errors import CassetteMissError as CassetteMissError
+    from httpdeck.testing._cassette_errors import MalformedCassetteError as MalformedCassetteError
+    from httpdeck.testing._cassette_model import CassetteRequest as CassetteRequest
+    from httpdeck.testing._cassette_model import CassetteResponse as CassetteResponse
+    from httpdeck.testing._cassette_model import Interaction as Interaction
     from httpdeck.testing._fake import FakeHTTPClient as FakeHTTPClient
     from httpdeck.testing._fake import FakeTransport as FakeTransport
     from httpdeck.testing._fake_data import Const as Const
     from httpdeck.testing._fake_data import FakeDataFactory as FakeDataFactory
     from httpdeck.testing._fake_data import Field as Field
     from httpdeck.testing._fake_data import ListOf as ListOf
+    from httpdeck.testing._record import RecordReplayInterceptor as RecordReplayInterceptor
+    from httpdeck.testing._record import use_cassette as use_cassette
     from httpdeck.testing._responses import FakeClock as FakeClock
     from httpdeck.testing._responses import FakeError as FakeError
     from httpdeck.testing._responses import FakeResponse as FakeResponse

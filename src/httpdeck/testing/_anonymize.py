@@ -1,0 +1,140 @@
+"""Optional anonymization: listed JSON fields get consistent fake values (Faker).
+
+```python
+Anonymizer(["email", "name", "phone"], seed=7)
+Anonymizer({"contact": "email", "who": "name"})   # field -> kind, when the name says nothing
+```
+
+Kinds: `email`, `name`, `first_name`, `last_name`, `phone`, `address`, `ip`,
+`ipv6`, `user_name`, `company`, `text`. A field's kind is guessed from its
+name when not given. A fake value is derived from the seed, the kind and the
+real value, so the same real value always gets the same fake value (in
+requests and responses, in this cassette and the next), and matching on
+anonymized request bodies still works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from httpdeck.testing._cassette_model import CassetteRequest, CassetteResponse
+
+_KINDS: dict[str, Callable[[Any], str]] = {
+    "email": lambda f: f.email(),
+    "name": lambda f: f.name(),
+    "first_name": lambda f: f.first_name(),
+    "last_name": lambda f: f.last_name(),
+    "phone": lambda f: f.phone_number(),
+    "address": lambda f: f.address().replace("\n", ", "),
+    "ip": lambda f: f.ipv4(),
+    "ipv6": lambda f: f.ipv6(),
+    "user_name": lambda f: f.user_name(),
+    "company": lambda f: f.company(),
+    "text": lambda f: f.sentence(),
+}
+_GUESSES = (
+    ("email", "email"),
+    ("mail", "email"),
+    ("firstname", "first_name"),
+    ("lastname", "last_name"),
+    ("surname", "last_name"),
+    ("username", "user_name"),
+    ("login", "user_name"),
+    ("phone", "phone"),
+    ("mobile", "phone"),
+    ("address", "address"),
+    ("ipv6", "ipv6"),
+    ("ip", "ip"),
+    ("company", "company"),
+    ("name", "name"),
+)
+
+
+def guess_kind(field: str) -> str:
+    normal = re.sub(r"[^a-z0-9]", "", field.lower())
+    for fragment, kind in _GUESSES:
+        if fragment in normal:
+            return kind
+    return "text"
+
+
+class Anonymizer:
+    """Replaces the values of the listed JSON fields with fake ones. Needs Faker
+    (`pip install httpdeck[testing]`)."""
+
+    def __init__(
+        self, fields: Iterable[str] | Mapping[str, str], *, seed: int = 0, locale: str = "en_US"
+    ) -> None:
+        try:
+            from faker import Faker
+        except ImportError as exc:  # pragma: no cover - faker is in the testing extra
+            msg = "Anonymization needs Faker: pip install 'httpdeck[testing]'."
+            raise ImportError(msg) from exc
+        pairs = (
+            fields.items() if isinstance(fields, Mapping) else ((f, guess_kind(f)) for f in fields)
+        )
+        self.fields: dict[str, str] = {}
+        for name, kind in pairs:
+            if kind not in _KINDS:
+                msg = f"Unknown fake kind {kind!r} for field {name!r}; kinds: {', '.join(_KINDS)}."
+                raise ValueError(msg)
+            self.fields[name] = kind
+        self.seed = seed
+        self._faker = Faker(locale)
+        self._mapping: dict[tuple[str, str], str] = {}
+
+    def fake(self, kind: str, real: str) -> str:
+        """The fake value for `real` (always the same one)."""
+        key = (kind, real)
+        if key not in self._mapping:
+            digest = hashlib.sha256(f"{self.seed}\0{kind}\0{real}".encode()).digest()
+            self._faker.seed_instance(int.from_bytes(digest[:8], "big"))
+            self._mapping[key] = _KINDS[kind](self._faker)
+        return self._mapping[key]
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                kind = self.fields.get(str(key))
+                if kind is not None and isinstance(item, str | int | float) and item != "":
+                    out[key] = self.fake(kind, str(item))
+                elif kind is not None and isinstance(item, list):
+                    out[key] = [self.fake(kind, str(i)) if isinstance(i, str) else i for i in item]
+                else:
+                    out[key] = self._walk(item)
+            return out
+        if isinstance(value, list):
+            return [self._walk(item) for item in value]
+        return value
+
+    def body(self, body: bytes | None) -> bytes | None:
+        if not body or body.lstrip()[:1] not in (b"{", b"["):
+            return body
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return body
+        changed = self._walk(document)
+        if changed == document:
+            return body
+        compact = b": " not in body and b", " not in body
+        separators = (",", ":") if compact else None
+        return json.dumps(changed, ensure_ascii=False, separators=separators).encode()
+
+    def request(self, request: CassetteRequest) -> CassetteRequest:
+        body = self.body(request.body)
+        if body is request.body:
+            return request
+        return CassetteRequest(request.method, request.uri, request.headers, body)
+
+    def response(self, response: CassetteResponse) -> CassetteResponse:
+        body = self.body(response.body) or b""
+        if body is response.body:
+            return response
+        return replace(response, body=body, chunk_sizes=None, timing=None)

@@ -1,0 +1,278 @@
+"""Reading and writing cassette files in vcrpy's format, fast and safely.
+
+- Parsing uses vcrpy's own serializers (its safe libyaml loader, its JSON
+  serializer), so anything vcrpy reads, this reads, and what this writes,
+  vcrpy reads.
+- YAML parsing is slow (about 2 s for 5,000 interactions), so the parsed form
+  is cached under a cache directory, keyed by the SHA-256 of the file's bytes:
+  an unchanged cassette loads from the cache in milliseconds; a changed one
+  misses and is parsed again. Saving a cassette fills the cache too. The file
+  in the repository stays plain vcrpy YAML.
+- Writes go to a temporary file in the same directory, are fsynced, and are
+  renamed over the cassette (`os.replace`), so a crash leaves the old
+  cassette whole. Writers take an exclusive `flock` on the cassette's
+  directory, so parallel processes (pytest-xdist workers) are serialized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import marshal
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from vcr.serializers import jsonserializer, yamlserializer  # type: ignore[import-untyped]
+
+from httpdeck.testing._cassette_errors import MalformedCassetteError
+from httpdeck.testing._cassette_model import Format, Raw
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process lock
+    fcntl = None  # type: ignore[assignment]
+
+CASSETTE_FORMAT_VERSION = 1  # vcrpy's `version: 1`
+_CACHE_VERSION = 1
+_CACHE_MAX_ENTRIES = 256
+CacheDir = str | os.PathLike[str] | Literal[False] | None
+
+
+def format_for(path: Path) -> Format:
+    """`json` for `*.json` cassettes, else vcrpy's default, `yaml`."""
+    return "json" if path.suffix.lower() == ".json" else "yaml"
+
+
+def default_cache_dir() -> Path:
+    """`$HTTPDECK_CACHE_DIR`, else `$XDG_CACHE_HOME/httpdeck/cassettes`, else `~/.cache/...`."""
+    if env := os.environ.get("HTTPDECK_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "httpdeck" / "cassettes"
+
+
+def resolve_cache_dir(cache_dir: CacheDir) -> Path | None:
+    if cache_dir is False:
+        return None
+    return default_cache_dir() if cache_dir is None else Path(cache_dir)
+
+
+@dataclass(slots=True)
+class CassetteFile:
+    """A cassette file as read: its interactions (vcrpy dicts) and identity."""
+
+    interactions: list[Raw] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    digest: str | None = None  # SHA-256 of the bytes; None when there is no file
+    from_cache: bool = False
+
+    @property
+    def exists(self) -> bool:
+        return self.digest is not None
+
+
+# -- parsing ---------------------------------------------------------------------
+
+
+def _yaml_line(text: str, index: int | None) -> int | None:
+    """The 1-based line of interaction `index` (or of the top) in a YAML/JSON text."""
+    try:
+        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return None
+    node: Any = root
+    if index is not None and isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if getattr(key, "value", None) == "interactions" and isinstance(
+                value, yaml.SequenceNode
+            ):
+                node = value.value[index] if index < len(value.value) else value
+    return None if node is None else int(node.start_mark.line) + 1
+
+
+def _malformed(path: Path, problem: str, line: int | None) -> MalformedCassetteError:
+    where = f"{path}, line {line}" if line else str(path)
+    msg = (
+        f"Cannot load the cassette {where}: {problem}. Fix the file, or delete it and "
+        "record it again (record_mode='rewrite', or --httpdeck-record-mode=rewrite)."
+    )
+    return MalformedCassetteError(msg, path=path, line=line)
+
+
+def _check_interaction(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return f"an interaction must be a mapping, got {type(item).__name__}"
+    request, response = item.get("request"), item.get("response")
+    if not isinstance(request, dict) or "method" not in request or "uri" not in request:
+        return "its request needs a mapping with `method` and `uri`"
+    if not isinstance(response, dict) or not isinstance(response.get("status"), dict):
+        return "its response needs a mapping with `status: {code, message}`"
+    if not isinstance(response["status"].get("code"), int):
+        return f"its status code {response['status'].get('code')!r} is not an integer"
+    return None
+
+
+def parse(data: bytes, fmt: Format, path: Path) -> tuple[list[Raw], dict[str, Any] | None]:
+    """Parse cassette bytes into vcrpy interaction dicts, naming the line of any problem."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _malformed(path, f"it is not UTF-8 text ({exc.reason})", line) from exc
+    try:
+        if fmt == "json":
+            document = jsonserializer.deserialize(text)
+        else:
+            document = yamlserializer.deserialize(text)
+    except json.JSONDecodeError as exc:
+        raise _malformed(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        yaml_line = mark.line + 1 if mark is not None else None
+        raise _malformed(path, f"invalid YAML: {exc.problem or exc.context}", yaml_line) from exc
+    except yaml.YAMLError as exc:
+        raise _malformed(path, f"invalid YAML: {exc}", None) from exc
+    if isinstance(document, list) and document and isinstance(document[0], dict):
+        old = "it is in the format of vcrpy before 1.0; run vcrpy's migration script"
+        raise _malformed(path, old, 1)
+    if not isinstance(document, dict) or not isinstance(document.get("interactions"), list):
+        shape = "a cassette is a mapping with `version: 1` and an `interactions` list"
+        raise _malformed(path, shape, _yaml_line(text, None))
+    interactions: list[Raw] = document["interactions"]
+    for index, item in enumerate(interactions):
+        if (problem := _check_interaction(item)) is not None:
+            where = _yaml_line(text, index)
+            raise _malformed(path, f"interaction #{index + 1}: {problem}", where)
+    metadata = document.get("metadata")
+    return interactions, metadata if isinstance(metadata, dict) else None
+
+
+def dump(interactions: list[Raw], fmt: Format, metadata: dict[str, Any] | None = None) -> bytes:
+    """vcrpy's bytes for these interactions (its own dumper, so byte-identical)."""
+    document: dict[str, Any] = {"interactions": interactions, "version": CASSETTE_FORMAT_VERSION}
+    if metadata:
+        document["metadata"] = metadata
+    serializer = jsonserializer if fmt == "json" else yamlserializer
+    text: str = serializer.serialize(document)
+    return text.encode("utf-8")
+
+
+# -- the parsed-form cache -----------------------------------------------------
+
+
+def _cache_path(cache_dir: Path, digest: str, fmt: Format) -> Path:
+    return cache_dir / f"{digest}.{fmt}.v{_CACHE_VERSION}.marshal"
+
+
+def _cache_get(cache_dir: Path, digest: str, fmt: Format) -> dict[str, Any] | None:
+    try:
+        blob = _cache_path(cache_dir, digest, fmt).read_bytes()
+    except OSError:
+        return None
+    check, payload = blob[:32], blob[32:]
+    if hashlib.blake2b(payload, digest_size=32).digest() != check:
+        return None
+    try:
+        value = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _cache_put(cache_dir: Path, digest: str, fmt: Format, value: dict[str, Any]) -> None:
+    try:
+        payload = marshal.dumps(value)
+    except ValueError:  # an old cassette holding BytesIO/iterators: not cacheable
+        return
+    blob = hashlib.blake2b(payload, digest_size=32).digest() + payload
+    with contextlib.suppress(OSError):  # the cache is an optimisation, never a failure
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(_cache_path(cache_dir, digest, fmt), blob, fsync=False)
+        entries = list(cache_dir.glob("*.marshal"))
+        if len(entries) > _CACHE_MAX_ENTRIES:
+            entries.sort(key=lambda p: p.stat().st_mtime)
+            for old in entries[: len(entries) - _CACHE_MAX_ENTRIES]:
+                old.unlink(missing_ok=True)
+
+
+# -- files -----------------------------------------------------------------------
+
+
+def read_cassette(path: Path, fmt: Format, *, cache_dir: Path | None) -> CassetteFile:
+    """Read a cassette; a missing or empty file is an empty `CassetteFile` (as in vcrpy)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return CassetteFile()
+    except IsADirectoryError as exc:
+        raise _malformed(path, "it is a directory, not a file", None) from exc
+    if not data.strip():
+        return CassetteFile()
+    digest = hashlib.sha256(data).hexdigest()
+    if cache_dir is not None:
+        cached = _cache_get(cache_dir, digest, fmt)
+        if cached is not None:
+            return CassetteFile(cached["interactions"], cached.get("metadata"), digest, True)
+    interactions, metadata = parse(data, fmt, path)
+    if cache_dir is not None:
+        _cache_put(cache_dir, digest, fmt, {"interactions": interactions, "metadata": metadata})
+    return CassetteFile(interactions, metadata, digest)
+
+
+def write_cassette(
+    path: Path,
+    interactions: list[Raw],
+    fmt: Format,
+    *,
+    metadata: dict[str, Any] | None = None,
+    cache_dir: Path | None,
+) -> str:
+    """Write atomically; fill the cache; return the new digest."""
+    data = dump(interactions, fmt, metadata)
+    write_atomic(path, data)
+    digest = hashlib.sha256(data).hexdigest()
+    if cache_dir is not None:
+        _cache_put(cache_dir, digest, fmt, {"interactions": interactions, "metadata": metadata})
+    return digest
+
+
+def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # 0o666 lets the umask decide the mode, as `open(path, "w")` would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            if fsync:
+                os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for writing `path` (an `flock` on its directory, so
+    no lock file is left beside the cassettes). No-op where `fcntl` is missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,171 @@
+"""Request matchers: vcrpy's, by name, plus a JSON-aware body and user matchers.
+
+A matcher is `matcher(request, recorded) -> bool | None` that returns False or
+raises `AssertionError("why")` when the two differ (vcrpy's contract, so a
+matcher written for vcrpy works here). Both arguments are `CassetteRequest`s.
+
+Replay never tries every recorded interaction: interactions are indexed by a
+key built from the cheap built-in matchers in `match_on` (method, host, path,
+or the whole URI), and the full matcher list runs only on the interactions
+that share the request's key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeAlias
+
+from vcr import matchers as vcr_matchers  # type: ignore[import-untyped]
+
+from httpdeck.testing._cassette_model import CassetteRequest
+
+Matcher: TypeAlias = Callable[[CassetteRequest, CassetteRequest], "bool | None"]
+MatchOn: TypeAlias = Iterable["str | Matcher"]
+
+DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
+_NOT_JSON = object()
+
+
+def _json_of(request: CassetteRequest) -> Any:
+    body = request.body
+    if not body:
+        return None
+    content_type = request.headers.get("Content-Type", "").lower()
+    if "json" not in content_type and body.lstrip()[:1] not in (b"{", b"["):
+        return _NOT_JSON
+    try:
+        return json.loads(body)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _diff(new: str, recorded: str) -> str:
+    lines = list(
+        difflib.unified_diff(
+            recorded.splitlines(), new.splitlines(), "recorded", "this request", n=1, lineterm=""
+        )
+    )
+    shown = lines[:20] + ([f"... ({len(lines) - 20} more lines)"] if len(lines) > 20 else [])
+    return "\n".join(shown)
+
+
+def body(request: CassetteRequest, recorded: CassetteRequest) -> None:
+    """Bodies equal; JSON bodies compared as values (key order and spacing
+    ignored); form, XML-RPC and chunked bodies as vcrpy compares them."""
+    if (request.body or b"") == (recorded.body or b""):
+        return
+    new, old = _json_of(request), _json_of(recorded)
+    if new is not _NOT_JSON and old is not _NOT_JSON:
+        if new == old:
+            return
+        raise AssertionError(
+            _diff(
+                json.dumps(new, indent=2, sort_keys=True), json.dumps(old, indent=2, sort_keys=True)
+            )
+        )
+    vcr_matchers.body(request, recorded)
+
+
+def headers(request: CassetteRequest, recorded: CassetteRequest) -> None:
+    """Header names (any case) and values equal, as multisets."""
+    new = sorted((k.lower(), v) for k, v in request.headers.items())
+    old = sorted((k.lower(), v) for k, v in recorded.headers.items())
+    if new != old:
+        added = [f"{k}: {v}" for k, v in new if (k, v) not in old]
+        missing = [f"{k}: {v}" for k, v in old if (k, v) not in new]
+        raise AssertionError(
+            f"only in this request: {added or 'nothing'}; only recorded: {missing or 'nothing'}"
+        )
+
+
+BUILTIN: dict[str, Matcher] = {
+    "method": vcr_matchers.method,
+    "uri": vcr_matchers.uri,
+    "url": vcr_matchers.uri,
+    "scheme": vcr_matchers.scheme,
+    "host": vcr_matchers.host,
+    "port": vcr_matchers.port,
+    "path": vcr_matchers.path,
+    "query": vcr_matchers.query,
+    "headers": headers,
+    "raw_body": vcr_matchers.raw_body,
+    "body": body,
+}
+
+
+def resolve(
+    match_on: MatchOn, custom: Mapping[str, Matcher] | None = None
+) -> list[tuple[str, Matcher]]:
+    """Turn names and callables into `(name, matcher)` pairs; unknown names are
+    an error listing the known ones."""
+    known = {**BUILTIN, **(custom or {})}
+    resolved: list[tuple[str, Matcher]] = []
+    for item in match_on:
+        if isinstance(item, str):
+            if item not in known:
+                msg = (
+                    f"Unknown matcher {item!r} in match_on. Known matchers: "
+                    f"{', '.join(sorted(known))}; or pass a callable(request, recorded)."
+                )
+                raise ValueError(msg)
+            resolved.append((item, known[item]))
+        elif callable(item):
+            resolved.append((getattr(item, "__name__", repr(item)), item))
+        else:
+            msg = f"match_on takes matcher names or callables, got {item!r}."
+            raise TypeError(msg)
+    return resolved
+
+
+KeyFunc: TypeAlias = Callable[[CassetteRequest], tuple[Any, ...]]
+
+
+def key_function(matchers: list[tuple[str, Matcher]]) -> KeyFunc:
+    """A function giving each request an index key. Requests that pass every
+    matcher always share a key (the key uses only what the built-in method,
+    host, path and uri matchers compare)."""
+    used = {name for name, fn in matchers if BUILTIN.get(name) is fn}
+    by_method = "method" in used
+    by_uri = bool(used & {"uri", "url"})
+    by_host = by_uri or "host" in used
+    by_path = by_uri or "path" in used
+
+    def key(request: CassetteRequest) -> tuple[Any, ...]:
+        parsed = request.parsed_uri
+        return (
+            request.method if by_method else None,
+            parsed.hostname if by_host else None,
+            (parsed.path or "/") if by_path else None,
+        )
+
+    return key
+
+
+def failures(
+    request: CassetteRequest, recorded: CassetteRequest, matchers: list[tuple[str, Matcher]]
+) -> list[tuple[str, str]]:
+    """`(matcher name, why)` for every matcher that fails."""
+    failed: list[tuple[str, str]] = []
+    for name, matcher in matchers:
+        try:
+            ok = matcher(request, recorded)
+        except AssertionError as exc:
+            failed.append((name, str(exc).strip()))
+            continue
+        if ok is False:
+            failed.append((name, ""))
+    return failed
+
+
+def all_match(
+    request: CassetteRequest, recorded: CassetteRequest, matchers: list[tuple[str, Matcher]]
+) -> bool:
+    for _, matcher in matchers:
+        try:
+            if matcher(request, recorded) is False:
+                return False
+        except AssertionError:
+            return False
+    return True
