@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "CassetteMissError": "httpdeck.testing._cassette_errors",
     "CassetteRequest": "httpdeck.testing._cassette_model",
     "CassetteResponse": "httpdeck.testing._cassette_model",
+    "ChaosProxy": "httpdeck.testing._chaos_proxy",
+    "ChaosReport": "httpdeck.testing._chaos_report",
     "Const": "httpdeck.testing._fake_data",
     "FakeClock": "httpdeck.testing._responses",
     "FakeDataFactory": "httpdeck.testing._fake_data",
@@ -29,17 +31,26 @@ _EXPORTS: dict[str, str] = {
     "FakeHTTPClient": "httpdeck.testing._fake",
     "FakeResponse": "httpdeck.testing._responses",
     "FakeTransport": "httpdeck.testing._fake",
+    "FaultEvent": "httpdeck.testing._injector",
+    "FaultInjectionInterceptor": "httpdeck.testing._injector",
+    "FaultInjectionTransport": "httpdeck.testing._injector",
+    "FaultInjector": "httpdeck.testing._injector",
+    "FaultRule": "httpdeck.testing._injector",
+    "faults": "httpdeck.testing.faults",
     "Field": "httpdeck.testing._fake_data",
     "Interaction": "httpdeck.testing._cassette_model",
     "ListOf": "httpdeck.testing._fake_data",
     "MalformedCassetteError": "httpdeck.testing._cassette_errors",
     "RecordReplayInterceptor": "httpdeck.testing._record",
     "Route": "httpdeck.testing._routes",
+    "schedules": "httpdeck.testing.schedules",
     "UnmatchedRequestError": "httpdeck.testing._router",
     "use_cassette": "httpdeck.testing._record",
 }
 
 if TYPE_CHECKING:
+    from httpdeck.testing import faults as faults
+    from httpdeck.testing import schedules as schedules
     from httpdeck.testing._anonymize import Anonymizer as Anonymizer
     from httpdeck.testing._cassette import Cassette as Cassette
     from httpdeck.testing._cassette_errors import CassetteError as CassetteError
@@ -48,12 +59,19 @@ if TYPE_CHECKING:
     from httpdeck.testing._cassette_model import CassetteRequest as CassetteRequest
     from httpdeck.testing._cassette_model import CassetteResponse as CassetteResponse
     from httpdeck.testing._cassette_model import Interaction as Interaction
+    from httpdeck.testing._chaos_proxy import ChaosProxy as ChaosProxy
+    from httpdeck.testing._chaos_report import ChaosReport as ChaosReport
     from httpdeck.testing._fake import FakeHTTPClient as FakeHTTPClient
     from httpdeck.testing._fake import FakeTransport as FakeTransport
     from httpdeck.testing._fake_data import Const as Const
     from httpdeck.testing._fake_data import FakeDataFactory as FakeDataFactory
     from httpdeck.testing._fake_data import Field as Field
     from httpdeck.testing._fake_data import ListOf as ListOf
+    from httpdeck.testing._injector import FaultEvent as FaultEvent
+    from httpdeck.testing._injector import FaultInjectionInterceptor as FaultInjectionInterceptor
+    from httpdeck.testing._injector import FaultInjectionTransport as FaultInjectionTransport
+    from httpdeck.testing._injector import FaultInjector as FaultInjector
+    from httpdeck.testing._injector import FaultRule as FaultRule
     from httpdeck.testing._record import RecordReplayInterceptor as RecordReplayInterceptor
     from httpdeck.testing._record import use_cassette as use_cassette
     from httpdeck.testing._responses import FakeClock as FakeClock
@@ -71,7 +89,9 @@ def __getattr__(name: str) -> Any:
     if module is None:
         msg = f"module 'httpdeck.testing' has no attribute {name!r}"
         raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    # `faults` and `schedules` are namespace modules, exported as themselves.
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -1,0 +1,485 @@
+"""The fault engine: rules that match requests, schedules that decide, and a
+log of every fault that fired.
+
+One engine, two placements: `FaultInjectionTransport` wraps any transport,
+`FaultInjectionInterceptor` sits in the interceptor chain (above a cassette,
+to inject failures into replayed traffic). Both run once per attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import hashlib
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._interceptors import CallNext
+from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._transports.base import Transport
+from httpdeck.testing._chaos_report import ChaosReport, RunRecorder
+from httpdeck.testing._fault_support import FaultEnv, Sleep, TransportErrors
+from httpdeck.testing._faults import Fault
+from httpdeck.testing._schedules import (
+    Always,
+    Burst,
+    EveryNth,
+    First,
+    OnAttempt,
+    Probability,
+    Schedule,
+    Sequence,
+    Tick,
+    TimeWindow,
+    unit_interval,
+)
+
+__all__ = [
+    "FaultEvent",
+    "FaultInjectionInterceptor",
+    "FaultInjectionTransport",
+    "FaultInjector",
+    "FaultRule",
+]
+
+DecideBy = Literal["call", "request"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultEvent:
+    """One fault that fired: which rule, on which of its calls, to which
+    request and attempt, and when (seconds on the injector's clock)."""
+
+    seq: int
+    at: float
+    rule: str
+    call: int
+    fault: Fault
+    method: str
+    url: str
+    attempt: int
+
+    @property
+    def kind(self) -> str:
+        return self.fault.kind
+
+
+def _methods(method: str | Iterable[str]) -> frozenset[str] | None:
+    names = [method] if isinstance(method, str) else list(method)
+    if "*" in names:
+        return None
+    return frozenset(name.upper() for name in names)
+
+
+def _url_regex(url: str | re.Pattern[str]) -> re.Pattern[str] | None:
+    if isinstance(url, re.Pattern):
+        return url
+    if url == "*":
+        return None
+    return re.compile(fnmatch.translate(url))
+
+
+class FaultRule:
+    """The faults for one route and when they fire; made by `FaultInjector.on()`.
+
+    The builder methods return the rule, so a rule reads as one line:
+    `injector.on("POST", "*/orders").inject(faults.Timeout("read")).first(2)`.
+    Each of `first`, `every`, `probability`, `sequence`, `burst`, `during` and
+    `on_attempts` adds a condition (all must hold); `when()` sets the
+    schedule outright. `times(n)` stops the rule after `n` injections.
+    """
+
+    __slots__ = (
+        "calls",
+        "faults",
+        "fired",
+        "limit",
+        "methods",
+        "name",
+        "regex",
+        "schedule",
+        "weights",
+    )
+
+    def __init__(
+        self, method: str | Iterable[str], url: str | re.Pattern[str], *, name: str
+    ) -> None:
+        self.name = name
+        self.methods = _methods(method)
+        self.regex = _url_regex(url)
+        self.faults: tuple[Fault, ...] = ()
+        self.weights: tuple[float, ...] | None = None
+        self.schedule: Schedule = Always()
+        self.limit: int | None = None
+        self.calls = 0
+        self.fired = 0
+
+    def __repr__(self) -> str:
+        return f"<FaultRule {self.name!r} faults={list(self.faults)} schedule={self.schedule!r}>"
+
+    def matches(self, request: Request) -> bool:
+        if self.methods is not None and request.method not in self.methods:
+            return False
+        return self.regex is None or self.regex.match(str(request.url).split("?", 1)[0]) is not None
+
+    def inject(self, *faults: Fault, weights: Iterable[float] | None = None) -> FaultRule:
+        """The faults this rule injects; one is picked per firing (by `weights`)."""
+        for fault in faults:
+            if not isinstance(fault, Fault):
+                msg = f"Rule {self.name!r}: {fault!r} is not a fault; use one from httpdeck.testing.faults."
+                raise TypeError(msg)
+        if weights is not None:
+            weights = tuple(weights)
+            if len(weights) != len(faults) or any(w < 0 for w in weights) or not sum(weights):
+                msg = f"Rule {self.name!r}: weights {weights!r} need one non-negative number per fault."
+                raise ValueError(msg)
+        self.faults, self.weights = tuple(faults), weights
+        return self
+
+    def when(self, schedule: Schedule) -> FaultRule:
+        if not isinstance(schedule, Schedule):
+            msg = f"Rule {self.name!r}: {schedule!r} is not a schedule (see httpdeck.testing.schedules)."
+            raise TypeError(msg)
+        self.schedule = schedule
+        return self
+
+    def _and(self, schedule: Schedule) -> FaultRule:
+        self.schedule = schedule if isinstance(self.schedule, Always) else self.schedule & schedule
+        return self
+
+    def first(self, n: int) -> FaultRule:
+        return self._and(First(n))
+
+    def every(self, n: int, *, offset: int = 0) -> FaultRule:
+        return self._and(EveryNth(n, offset))
+
+    def probability(self, p: float) -> FaultRule:
+        return self._and(Probability(p))
+
+    def sequence(self, *steps: str, cycle: bool = False) -> FaultRule:
+        return self._and(Sequence(*steps, cycle=cycle))
+
+    def burst(self, start: int, length: int, *, every: int | None = None) -> FaultRule:
+        return self._and(Burst(start, length, every))
+
+    def during(self, start: float, end: float = float("inf")) -> FaultRule:
+        return self._and(TimeWindow(start, end))
+
+    def on_attempts(self, *attempts: int) -> FaultRule:
+        return self._and(OnAttempt(*attempts))
+
+    def times(self, n: int) -> FaultRule:
+        """Inject at most `n` faults from this rule, then let everything through."""
+        self.limit = n
+        return self
+
+    def pick(self, tick: Tick) -> Fault:
+        if len(self.faults) == 1:
+            return self.faults[0]
+        weights = self.weights or (1.0,) * len(self.faults)
+        point = unit_interval(tick, "pick") * sum(weights)
+        for fault, weight in zip(self.faults, weights, strict=True):
+            point -= weight
+            if point < 0:
+                return fault
+        return self.faults[-1]
+
+
+class FaultInjector:
+    """Decides, per attempt, whether to inject a fault, injects it, logs it.
+
+    ```python
+    injector = FaultInjector(
+        faults=[faults.ConnectionReset(), faults.Status(503, retry_after=1)],
+        schedule=Probability(0.2),
+        seed=7,
+    )
+    injector.on("POST", "*/orders").inject(faults.Timeout("read")).first(2)
+    ```
+
+    Rules made by `on()` are tried in order, the global rule (`faults=`,
+    `schedule=`) last; every rule that matches a request counts it, and the
+    first whose schedule fires injects. Decisions depend on (seed, rule,
+    call index) only — with `decide_by="request"`, on (seed, rule, method,
+    URL, attempt) — so a fixed seed replays the same faults whatever the
+    timing. `clock` (for `TimeWindow` and the log) and `sleep` (for
+    latency, stalls and black holes) are injectable; `config` gives the
+    timeouts the real client would apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        faults: Iterable[Fault] = (),
+        schedule: Schedule | None = None,
+        seed: int = 0,
+        decide_by: DecideBy = "call",
+        config: HTTPClientConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if decide_by not in ("call", "request"):
+            msg = f'decide_by must be "call" or "request", got {decide_by!r}.'
+            raise ValueError(msg)
+        self.seed = seed
+        self.decide_by: DecideBy = decide_by
+        self.config = config or HTTPClientConfig()
+        self.enabled = True
+        self.log: list[FaultEvent] = []
+        self._clock = clock
+        self._sleep = sleep
+        self._origin = clock()
+        self._rules: list[FaultRule] = []
+        self._global: FaultRule | None = None
+        self._errors: TransportErrors | None = None
+        self.run = RunRecorder(clock=self._elapsed)
+        fault_list = tuple(faults)
+        if fault_list:
+            self._global = FaultRule("*", "*", name="*").inject(*fault_list)
+            if schedule is not None:
+                self._global.when(schedule)
+        elif schedule is not None:
+            msg = "FaultInjector got a schedule but no faults: pass faults=[...] to go with it."
+            raise ValueError(msg)
+
+    @property
+    def rules(self) -> list[FaultRule]:
+        """The rules in the order they are tried."""
+        return [*self._rules, *([self._global] if self._global else [])]
+
+    def on(
+        self,
+        method: str | Iterable[str] = "*",
+        url: str | re.Pattern[str] = "*",
+        *,
+        name: str | None = None,
+    ) -> FaultRule:
+        """A new rule for requests with `method` (or any, "*") whose URL matches
+        `url`: a glob over the URL without its query ("*/orders/*"), or a
+        compiled regex. Name it to tell rules apart in the log."""
+        if name is None:
+            methods = method if isinstance(method, str) else ",".join(method)
+            where = url.pattern if isinstance(url, re.Pattern) else url
+            name = where if methods == "*" else f"{methods} {where}"
+        rule_name = name
+        if any(r.name == rule_name for r in self.rules):
+            msg = f"A rule named {rule_name!r} exists already; pass name= to tell them apart."
+            raise ValueError(msg)
+        rule = FaultRule(method, url, name=rule_name)
+        self._rules.append(rule)
+        return rule
+
+    def _elapsed(self) -> float:
+        return self._clock() - self._origin
+
+    def reset(self) -> None:
+        """Forget the log, the call counts and the run record; keep the rules."""
+        self.log.clear()
+        for rule in self.rules:
+            rule.calls = rule.fired = 0
+        self._origin = self._clock()
+        self.run = RunRecorder(clock=self._elapsed)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Inject nothing inside the block (calls are not counted either)."""
+        enabled, self.enabled = self.enabled, False
+        try:
+            yield
+        finally:
+            self.enabled = enabled
+
+    def count(self, kind: str | None = None, *, rule: str | None = None) -> int:
+        """How many faults fired, optionally of one kind or from one rule."""
+        return sum(
+            1
+            for event in self.log
+            if (kind is None or event.kind == kind) and (rule is None or event.rule == rule)
+        )
+
+    def report(self) -> ChaosReport:
+        """A summary of the run: requests, attempts, faults by kind and rule,
+        circuit transitions and final outcomes (see `injector.run`)."""
+        return self.run.report(self.log)
+
+    def _decide(self, request: Request) -> tuple[FaultRule, Tick] | None:
+        chosen: tuple[FaultRule, Tick] | None = None
+        elapsed: float | None = None
+        for rule in self.rules:
+            if not rule.matches(request):
+                continue
+            call = rule.calls
+            rule.calls = call + 1
+            if chosen is not None or not rule.faults:
+                continue
+            if rule.limit is not None and rule.fired >= rule.limit:
+                continue
+            if elapsed is None:
+                elapsed = self._elapsed()
+            key = None
+            if self.decide_by == "request":
+                key = f"{request.method} {request.url} #{request.attempt}"
+            tick = Tick(call, request.attempt, elapsed, self.seed, rule.name, key)
+            if rule.schedule.fires(tick):
+                rule.fired += 1
+                chosen = (rule, tick)
+        return chosen
+
+    async def handle(self, request: Request, call_next: CallNext) -> HttpResponse:
+        """Run one attempt through the engine: inject a fault or call through."""
+        self.run.attempt(request)
+        if not self.enabled or (not self._rules and self._global is None):
+            return await call_next(request)
+        decision = self._decide(request)
+        if decision is None:
+            return await call_next(request)
+        rule, tick = decision
+        fault = rule.pick(tick)
+        self.log.append(
+            FaultEvent(
+                len(self.log),
+                tick.elapsed,
+                rule.name,
+                tick.index,
+                fault,
+                request.method,
+                str(request.url),
+                request.attempt,
+            )
+        )
+        seed_text = f"{self.seed}\x1f{rule.name}\x1f{tick.key or tick.index}\x1frng"
+        rng = random.Random(hashlib.blake2b(seed_text.encode(), digest_size=8).digest())
+        if self._errors is None:
+            self._errors = TransportErrors(self.config)
+        env = FaultEnv.for_request(
+            request, self.config, rng=rng, sleep=self._sleep, errors=self._errors
+        )
+        return await fault.apply(request, call_next, env)
+
+
+_DEFAULTS: dict[str, object] = {"faults": (), "schedule": None, "seed": 0, "decide_by": "call"}
+
+
+class _Placement:
+    """What both placements share: the injector and shortcuts to it."""
+
+    injector: FaultInjector
+
+    def _init_injector(
+        self,
+        injector: FaultInjector | None,
+        config: HTTPClientConfig | None,
+        options: dict[str, object],
+    ) -> None:
+        if injector is not None:
+            given = [name for name, value in options.items() if _DEFAULTS.get(name, ...) != value]
+            if given:
+                msg = f"Pass either injector= or its options ({', '.join(given)}), not both."
+                raise ValueError(msg)
+            self.injector = injector
+        else:
+            self.injector = FaultInjector(config=config, **options)  # type: ignore[arg-type]
+
+    def on(
+        self,
+        method: str | Iterable[str] = "*",
+        url: str | re.Pattern[str] = "*",
+        *,
+        name: str | None = None,
+    ) -> FaultRule:
+        """A per-route rule; see `FaultInjector.on`."""
+        return self.injector.on(method, url, name=name)
+
+    @property
+    def log(self) -> list[FaultEvent]:
+        return self.injector.log
+
+
+class FaultInjectionTransport(_Placement):
+    """A transport that injects faults in front of any other transport.
+
+    ```python
+    transport = FaultInjectionTransport(
+        AiohttpTransport(config),
+        faults=[faults.ConnectionReset(), faults.Status(503, retry_after=1)],
+        schedule=Probability(0.2),
+        seed=7,
+    )
+    client = HTTPClient(config, transport=transport, retry_policy=RetryPolicy(...))
+    ```
+
+    Latency, stalls and black holes run into the timeouts of the request
+    (per-request `timeout=`), else of `config`, else of the inner
+    transport's `config` (an `AiohttpTransport` has one), else the
+    defaults. Closing this transport closes the inner one.
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        faults: Iterable[Fault] = (),
+        schedule: Schedule | None = None,
+        seed: int = 0,
+        decide_by: DecideBy = "call",
+        config: HTTPClientConfig | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Sleep | None = None,
+        injector: FaultInjector | None = None,
+    ) -> None:
+        self.inner = inner
+        if config is None:
+            config = getattr(inner, "config", None)
+        options: dict[str, object] = {"faults": tuple(faults), "schedule": schedule}
+        options |= {"seed": seed, "decide_by": decide_by}
+        options |= {k: v for k, v in (("clock", clock), ("sleep", sleep)) if v is not None}
+        self._init_injector(
+            injector, config if isinstance(config, HTTPClientConfig) else None, options
+        )
+
+    async def start(self) -> None:
+        start = getattr(self.inner, "start", None)
+        if start is not None:
+            await start()
+
+    async def send(self, request: Request) -> HttpResponse:
+        return await self.injector.handle(request, self.inner.send)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class FaultInjectionInterceptor(_Placement):
+    """The fault engine as an around interceptor.
+
+    Put it before a `RecordReplayInterceptor` to inject failures into
+    replayed traffic: `interceptors=[FaultInjectionInterceptor(...), replay]`.
+    Pass `config=` (the client's) so latency and stalls hit the same
+    timeouts the client applies.
+    """
+
+    def __init__(
+        self,
+        *,
+        faults: Iterable[Fault] = (),
+        schedule: Schedule | None = None,
+        seed: int = 0,
+        decide_by: DecideBy = "call",
+        config: HTTPClientConfig | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Sleep | None = None,
+        injector: FaultInjector | None = None,
+    ) -> None:
+        options: dict[str, object] = {"faults": tuple(faults), "schedule": schedule}
+        options |= {"seed": seed, "decide_by": decide_by}
+        options |= {k: v for k, v in (("clock", clock), ("sleep", sleep)) if v is not None}
+        self._init_injector(injector, config, options)
+
+    async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
+        return await self.injector.handle(request, call_next)

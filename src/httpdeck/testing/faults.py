@@ -1,0 +1,53 @@
+"""The fault catalog, as a namespace: `from httpdeck.testing import faults`.
+
+```python
+faults.ConnectionReset(after_send=True)
+faults.Status(503, retry_after=1)
+faults.Timeout("read")
+faults.Latency(0.2, jitter=0.05)
+```
+
+See `httpdeck.testing._faults` for the table of what each fault produces.
+"""
+
+from httpdeck.testing._faults import (
+    BadContentLength,
+    BlackHole,
+    ConnectionRefused,
+    ConnectionReset,
+    Disconnect,
+    DNSFailure,
+    Fault,
+    FaultEnv,
+    InvalidJSON,
+    Latency,
+    PoolExhausted,
+    SlowDrip,
+    StallBody,
+    Status,
+    Timeout,
+    TLSFailure,
+    TruncatedBody,
+    WrongContentType,
+)
+
+__all__ = [
+    "BadContentLength",
+    "BlackHole",
+    "ConnectionRefused",
+    "ConnectionReset",
+    "DNSFailure",
+    "Disconnect",
+    "Fault",
+    "FaultEnv",
+    "InvalidJSON",
+    "Latency",
+    "PoolExhausted",
+    "SlowDrip",
+    "StallBody",
+    "Status",
+    "TLSFailure",
+    "Timeout",
+    "TruncatedBody",
+    "WrongContentType",
+]
