@@ -69,8 +69,10 @@ class RequestOptions(TypedDict, total=False):
     max_response_bytes: int
 
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# \Z, not $: "$" also matches before a trailing newline, so "GET\n" would pass.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def check_header(name: str, value: str) -> None:
@@ -103,8 +105,13 @@ def to_url(url: str | URL) -> URL:
             raise HTTPValidationError(msg) from exc
     elif isinstance(url, URL):
         parsed = url
-        if _FORBIDDEN.search(str(url)):
-            msg = f"Invalid URL {str(url)!r}: it contains CR, LF or NUL."
+        # yarl encodes what it parses; only a URL built with encoded=True can
+        # hold raw controls or spaces, which would corrupt the request line.
+        if _UNSAFE_IN_URL.search(str(url)):
+            msg = (
+                f"Invalid URL {str(url)!r}: it contains CR, LF or NUL, another control "
+                "character or a raw space (build it without encoded=True to have it encoded)."
+            )
             raise HTTPValidationError(msg)
     else:
         msg = f"A URL must be a str or yarl.URL, got {type(url).__name__}: {url!r}."
