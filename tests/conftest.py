@@ -12,6 +12,10 @@ from httpdeck.testing._server import LocalServer
 
 Serve = Callable[[web.Application], Awaitable[URL]]
 
+# pytester runs the plugin tests (tests/plugin/) in subprocesses; pytest only
+# accepts `pytest_plugins` in this top-level conftest.
+pytest_plugins = ["pytester"]
+
 
 @pytest_asyncio.fixture
 async def serve() -> AsyncIterator[Serve]:

@@ -1,0 +1,38 @@
+"""State the pytest plugin keeps per run and per test (stash keys and holders).
+
+Light: imported at pytest start-up, so only the standard library and pytest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from httpdeck.testing._plugin_config import Settings
+from httpdeck.testing._plugin_stats import RunStats
+
+if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from httpdeck.testing._network import NetworkGuard
+
+
+@dataclass(slots=True)
+class TestState:
+    """What one test's httpdeck fixtures share: its seed, its network guard,
+    and the fakes to verify once the test body has passed."""
+
+    __test__ = False  # not a test class, whatever pytest's collection rules say
+
+    seed: int
+    guard: NetworkGuard | None = None
+    guard_exit: ExitStack | None = None
+    # (fixture name, FakeHTTPClient) pairs checked after the test body
+    fakes: list[tuple[str, Any]] = field(default_factory=list)
+
+
+SETTINGS = pytest.StashKey[Settings]()
+STATS = pytest.StashKey[RunStats]()
+TEST_STATE = pytest.StashKey[TestState]()

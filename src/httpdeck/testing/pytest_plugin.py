@@ -1,0 +1,358 @@
+"""httpdeck's pytest plugin: fixtures, markers and options for the fake client,
+cassettes, faults, local servers and network blocking.
+
+Registered through the `pytest11` entry point, so installing
+`httpdeck[testing]` is enough. Everything is named `httpdeck_...` /
+`--httpdeck-...`, so it sits next to pytest-recording or pytest-httpx.
+
+This module stays thin: options, markers, fixtures and hooks. It imports
+only pytest and the standard library at start-up; the client, aiohttp, vcrpy
+and Faker are imported by the fixtures that need them (`_plugin_runtime`).
+See docs/pytest-plugin.md for every fixture, marker and option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pytest
+
+from httpdeck.testing import _plugin_config as cfg
+from httpdeck.testing._plugin_state import SETTINGS, STATS, TEST_STATE, TestState
+from httpdeck.testing._plugin_stats import RunStats
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from httpdeck.client import HTTPClient, HTTPClientConfig
+    from httpdeck.testing._chaos_proxy import ChaosProxy
+    from httpdeck.testing._fake import FakeHTTPClient
+    from httpdeck.testing._fake_data import FakeDataFactory
+    from httpdeck.testing._injector import FaultInjector
+    from httpdeck.testing._plugin_runtime import StubModule
+    from httpdeck.testing._server import LocalServer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+try:
+    from pytest_asyncio import fixture as _pytest_asyncio_fixture
+except ImportError:  # pragma: no cover - pytest-asyncio comes with httpdeck[testing]
+
+    def async_fixture(function: F) -> F:
+        name = function.__name__
+
+        @pytest.fixture(name=name)
+        def missing() -> None:
+            msg = (
+                f"The {name} fixture needs pytest-asyncio, from the testing extra: "
+                "pip install httpdeck[testing]"
+            )
+            pytest.fail(msg, pytrace=False)
+
+        return missing  # type: ignore[return-value]
+
+else:
+
+    def async_fixture(function: F) -> F:
+        # pytest-asyncio's own decorator: the fixture works in strict and auto mode.
+        return cast(F, _pytest_asyncio_fixture(function))
+
+
+# -- options and configuration -------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("httpdeck", "httpdeck: fake client, cassettes, faults, network")
+    for option in cfg.OPTIONS:
+        if option.flag is not None:
+            if option.boolean:
+                group.addoption(
+                    option.flag,
+                    action=argparse.BooleanOptionalAction,
+                    dest=option.ini,
+                    default=None,
+                    help=option.help + f" (ini: {option.ini})",
+                )
+            else:
+                group.addoption(
+                    option.flag,
+                    dest=option.ini,
+                    default=None,
+                    metavar=option.metavar,
+                    help=option.help + f" (ini: {option.ini})",
+                )
+        parser.addini(option.ini, option.help, type=option.ini_type)  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in cfg.MARKERS.items():
+        config.addinivalue_line("markers", text if text.startswith(name) else f"{name}: {text}")
+    workerinput = getattr(config, "workerinput", None)
+    worker_seed = workerinput.get("httpdeck_seed") if workerinput else None
+    config.stash[SETTINGS] = cfg.load_settings(config, worker_seed=worker_seed)
+    config.stash[STATS] = RunStats()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker uses the controller's seed."""
+    node.workerinput["httpdeck_seed"] = node.config.stash[SETTINGS].seed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: add a finished worker's counts to the run's summary."""
+    output = getattr(node, "workeroutput", None) or {}
+    if "httpdeck_stats" in output:
+        node.config.stash[STATS].merge_wire(output["httpdeck_stats"])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["httpdeck_stats"] = session.config.stash[STATS].to_wire()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash[SETTINGS].header(config.rootpath)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is not None:
+        return
+    lines = config.stash[STATS].lines(config.stash[SETTINGS].seed)
+    if lines:
+        terminalreporter.section("httpdeck")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# -- per test: seed, retry testing mode, network guard, fake checks ---------------
+
+
+def _retry_testing(config: pytest.Config) -> None:
+    # Only if the client is already imported: importing it here would cost
+    # every pytest run the client's import time.
+    if "httpdeck.client._retry_support" in sys.modules:
+        from httpdeck.testing._plugin_runtime import apply_retry_testing
+
+        apply_retry_testing(config.stash[SETTINGS].retry_testing)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    settings = item.config.stash[SETTINGS]
+    state = TestState(seed=cfg.seed_for_test(settings.seed, item.nodeid))
+    item.stash[TEST_STATE] = state
+    _retry_testing(item.config)
+    block, hosts = cfg.network_for(item, settings)
+    if block:
+        from httpdeck.testing._network import HostPolicy, NetworkGuard
+
+        stats = item.config.stash[STATS]
+        policy = HostPolicy(cfg.parse_host(h, "allow_hosts") for h in hosts)
+        guard = NetworkGuard(
+            policy, on_block=lambda attempt: stats.blocked.append(f"{item.nodeid} -> {attempt}")
+        )
+        state.guard_exit = ExitStack()
+        state.guard = state.guard_exit.enter_context(guard.active())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    _retry_testing(item.config)
+    result = yield
+    # The test body passed: now the fakes must have seen exactly what they expected.
+    state = item.stash.get(TEST_STATE, None)
+    if state is not None and state.fakes:
+        from httpdeck.testing._plugin_runtime import verify_fake
+
+        problems = [verify_fake(item, label, fake) for label, fake in state.fakes]
+        found = [p for p in problems if p]
+        if found:
+            pytest.fail("\n\n".join(found), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        state = item.stash.get(TEST_STATE, None)
+        if state is not None and state.guard_exit is not None:
+            state.guard_exit.close()
+
+
+def _state(request: pytest.FixtureRequest) -> TestState:
+    item: pytest.Item = request.node
+    state = item.stash.get(TEST_STATE, None)
+    if state is None:  # a fixture used outside the normal test protocol
+        settings = request.config.stash[SETTINGS]
+        state = TestState(seed=cfg.seed_for_test(settings.seed, item.nodeid))
+        item.stash[TEST_STATE] = state
+    request.config.stash[STATS].used = True
+    return state
+
+
+def _allow(state: TestState, host: str, port: int | None) -> None:
+    if state.guard is not None:
+        state.guard.policy.add(host, port)
+
+
+# -- fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def httpdeck_seed(request: pytest.FixtureRequest) -> int:
+    """This test's seed: derived from the run's seed (--httpdeck-seed) and the test id."""
+    return _state(request).seed
+
+
+@pytest.fixture
+def httpdeck_client_config() -> HTTPClientConfig:
+    """The `HTTPClientConfig` for httpdeck_client, httpdeck_fake and httpdeck_stub_module.
+
+    Override it in a conftest.py to configure them for a whole folder; the
+    `httpdeck_client` marker's fields apply on top, per test.
+    """
+    from httpdeck.client import HTTPClientConfig
+
+    return HTTPClientConfig()
+
+
+@async_fixture
+async def httpdeck_client(
+    request: pytest.FixtureRequest, httpdeck_client_config: HTTPClientConfig
+) -> AsyncIterator[HTTPClient]:
+    """A started real `HTTPClient`, configured by httpdeck_client_config and the
+    `httpdeck_client` marker; closed at teardown."""
+    from httpdeck.testing import _plugin_runtime as runtime
+
+    _state(request)
+    config = runtime.client_config(request.node, httpdeck_client_config)
+    client = runtime.make_client(request.node, config)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+@async_fixture
+async def httpdeck_fake(
+    request: pytest.FixtureRequest, httpdeck_client_config: HTTPClientConfig
+) -> AsyncIterator[FakeHTTPClient]:
+    """A started `FakeHTTPClient`. Once the test body has passed, the test fails
+    if a route was never called or a request matched no route (even one whose
+    error the code under test swallowed); opt out with the
+    `httpdeck_allow_unused_routes` / `httpdeck_allow_unmatched_requests`
+    markers or `route(..., optional=True)`."""
+    from httpdeck.testing import _plugin_runtime as runtime
+
+    state = _state(request)
+    config = runtime.client_config(request.node, httpdeck_client_config)
+    fake = runtime.make_fake(request.node, config)
+    await fake.start()
+    state.fakes.append(("httpdeck_fake", fake))
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
+    """A seeded `FaultInjector`, installed in httpdeck_client and httpdeck_fake
+    (whichever the test uses), outermost, so it also hits replayed cassette
+    traffic. Configure it with `.on(...)` rules or the `httpdeck_faults` marker."""
+    from httpdeck.testing import _plugin_runtime as runtime
+
+    state = _state(request)
+    clients = [
+        request.getfixturevalue(name)
+        for name in ("httpdeck_fake", "httpdeck_client")
+        if name in request.fixturenames
+    ]
+    injector = runtime.make_injector(request.node, state.seed, clients)
+    try:
+        yield injector
+    finally:
+        runtime.count_faults(request.config.stash[STATS], injector)
+
+
+@async_fixture
+async def httpdeck_stub_module(
+    request: pytest.FixtureRequest, httpdeck_client_config: HTTPClientConfig
+) -> AsyncIterator[StubModule]:
+    """`HTTPModule.stub()` registered and booted in a `SimpleContainer`:
+    `.container` (resolve `HTTPClientProtocol` from it), `.fake` (declare
+    routes, read history; verified like httpdeck_fake) and `.module`."""
+    from httpdeck.testing import _plugin_runtime as runtime
+
+    state = _state(request)
+    config = runtime.client_config(request.node, httpdeck_client_config)
+    async with runtime.stub_module(config) as stub:
+        state.fakes.append(("httpdeck_stub_module.fake", stub.fake))
+        yield stub
+
+
+@pytest.fixture
+def httpdeck_fake_data(request: pytest.FixtureRequest) -> FakeDataFactory:
+    """A `FakeDataFactory` (Faker-backed JSON bodies) seeded with this test's seed,
+    or the `httpdeck_fake_data(seed=..., locale=...)` marker's."""
+    from httpdeck.testing import _plugin_runtime as runtime
+
+    factory: FakeDataFactory = runtime.make_fake_data(request.node, _state(request).seed)
+    return factory
+
+
+@pytest.fixture
+def httpdeck_app() -> web.Application:
+    """The app httpdeck_server serves: override this fixture (or use the
+    `httpdeck_server(app)` marker)."""
+    msg = (
+        "httpdeck_server needs an app: define a fixture named httpdeck_app that returns an "
+        "aiohttp.web.Application, or mark the test @pytest.mark.httpdeck_server(app_or_factory)."
+    )
+    pytest.fail(msg, pytrace=False)
+
+
+@async_fixture
+async def httpdeck_server(request: pytest.FixtureRequest) -> AsyncIterator[LocalServer]:
+    """A started `LocalServer` on 127.0.0.1 (`.url`, `.app`) serving the app of the
+    `httpdeck_server` marker or the `httpdeck_app` fixture; always reachable,
+    even with --httpdeck-block-network."""
+    from httpdeck.testing import _plugin_runtime as runtime
+    from httpdeck.testing._server import LocalServer
+
+    state = _state(request)
+    server = LocalServer(await runtime.server_app(request.node, request))
+    await server.start()
+    _allow(state, server.host, server.port)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@async_fixture
+async def httpdeck_chaos_proxy(
+    request: pytest.FixtureRequest, httpdeck_server: LocalServer
+) -> AsyncIterator[ChaosProxy]:
+    """A started `ChaosProxy` (toxiproxy's toxics) in front of httpdeck_server,
+    seeded with this test's seed: send requests to `proxy.url`."""
+    from httpdeck.testing._chaos_proxy import ChaosProxy
+
+    state = _state(request)
+    proxy = ChaosProxy(httpdeck_server.url, seed=state.seed)
+    await proxy.start()
+    _allow(state, "127.0.0.1", proxy.port)
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()

@@ -1,0 +1,183 @@
+"""Options, ini twins, the report header, markers, and what the plugin imports at start-up."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from plugin_project import Project
+
+HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing._fake")
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (
+            ["--httpdeck-record-mode=sometimes"],
+            "",
+            "ERROR: --httpdeck-record-mode='sometimes' is not valid: "
+            "choose one of none, once, new_episodes, all, rewrite.",
+        ),
+        (
+            [],
+            "httpdeck_record_mode = always\n",
+            "ERROR: httpdeck_record_mode (in pytest.ini)='always' is not valid: "
+            "choose one of none, once, new_episodes, all, rewrite.",
+        ),
+        (
+            ["--httpdeck-seed=-3"],
+            "",
+            "ERROR: --httpdeck-seed='-3' is not valid: pass a non-negative integer, "
+            "or 'random' for a new seed each run.",
+        ),
+        (
+            [],
+            "httpdeck_block_network = sometimes\n",
+            "ERROR: httpdeck_block_network (in pytest.ini)='sometimes' is not valid: "
+            "choose one of true, false (or 1, 0, yes, no, on, off).",
+        ),
+        (
+            ["--httpdeck-allow-hosts=localhost,exa mple:99999"],
+            "",
+            "ERROR: --httpdeck-allow-hosts has an invalid host 'mple:99999': expected a host "
+            "name, an IP address, host:port or [IPv6]:port, for example localhost,127.0.0.1:8080.",
+        ),
+    ],
+    ids=["record-mode-cli", "record-mode-ini", "seed", "block-network-ini", "allow-hosts"],
+)
+def test_bad_values_are_usage_errors_naming_the_valid_choices(
+    project: Project, args: list[str], ini: str, message: str
+) -> None:
+    project.ini(extra=ini)
+    result = project.run_inprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_header_shows_the_effective_settings_and_the_command_line_wins_over_ini(
+    project: Project,
+) -> None:
+    project.ini(
+        extra="""
+        httpdeck_record_mode = once
+        httpdeck_cassette_dir = recorded
+        httpdeck_block_network = yes
+        httpdeck_allow_hosts = localhost api.internal:8443
+        httpdeck_seed = 7
+        """
+    )
+    result = project.run_inprocess("--co")
+    result.stdout.fnmatch_lines(
+        [
+            "httpdeck: record_mode=once, cassette_dir=recorded, block_network=yes "
+            "(allow_hosts=localhost,api.internal:8443), seed=7 (httpdeck_seed; "
+            "repeat with --httpdeck-seed=7)"
+        ]
+    )
+
+    result = project.run_inprocess(
+        "--co",
+        "--httpdeck-record-mode=new_episodes",
+        "--httpdeck-seed=11",
+        "--no-httpdeck-block-network",
+        "--httpdeck-allow-hosts=127.0.0.1",
+        f"--httpdeck-cassette-dir={project.path / 'elsewhere'}",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "httpdeck: record_mode=new_episodes, cassette_dir=elsewhere, block_network=no "
+            "(allow_hosts=127.0.0.1), seed=11 (--httpdeck-seed; repeat with --httpdeck-seed=11)"
+        ]
+    )
+
+
+def test_default_seed_is_random_and_printed_so_a_run_can_be_repeated(project: Project) -> None:
+    result = project.run_inprocess("--co")
+    header = next(line for line in result.outlines if line.startswith("httpdeck:"))
+    match = re.search(r"seed=(\d+) \(random; repeat with --httpdeck-seed=(\d+)\)$", header)
+    assert match is not None, header
+    assert match[1] == match[2]
+    assert header.startswith(
+        "httpdeck: record_mode=none, cassette_dir=cassettes, block_network=no (allow_hosts=-), "
+    )
+
+
+def test_help_lists_every_option_with_its_ini_twin_in_one_group(project: Project) -> None:
+    result = project.run_inprocess("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "httpdeck: fake client, cassettes, faults, network:",
+            "*--httpdeck-record-mode=MODE*",
+            "*--httpdeck-cassette-dir=DIR*",
+            "*--httpdeck-block-network, --no-httpdeck-block-network*",
+            "*--httpdeck-allow-hosts=HOSTS*",
+            "*--httpdeck-seed=SEED*",
+        ]
+    )
+    text = result.stdout.str()
+    for ini in (
+        "httpdeck_record_mode",
+        "httpdeck_cassette_dir",
+        "httpdeck_block_network",
+        "httpdeck_allow_hosts",
+        "httpdeck_seed",
+        "httpdeck_filter_headers",
+        "httpdeck_match_on",
+        "httpdeck_retry_testing",
+    ):
+        assert f"  {ini} " in text, ini
+
+
+def test_markers_are_registered(project: Project) -> None:
+    result = project.run_inprocess("--markers")
+    for marker in (
+        "httpdeck_cassette(name=None, *, record_mode=None, match_on=None, filter_headers=None",
+        "httpdeck_faults(*faults, schedule=None, seed=None)",
+        "httpdeck_allow_unused_routes:",
+        "httpdeck_allow_unmatched_requests:",
+        "httpdeck_block_network(enabled=True, *, allow_hosts=())",
+        "httpdeck_client(**config)",
+        "httpdeck_fake(**options)",
+        "httpdeck_fake_data(*, seed=None, locale=None)",
+        "httpdeck_server(app)",
+    ):
+        result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])
+
+
+def test_start_up_imports_nothing_heavy_until_a_fixture_is_used(project: Project) -> None:
+    project.tests(
+        f"""
+        import sys
+
+        import pytest
+
+        HEAVY = {HEAVY!r}
+
+        def loaded():
+            return sorted(m for m in sys.modules if m.startswith(HEAVY))
+
+        def test_plain_test_sees_no_heavy_import():
+            assert "httpdeck.testing.pytest_plugin" in sys.modules
+            assert loaded() == []
+
+        @pytest.mark.asyncio
+        async def test_the_fake_fixture_imports_the_client(httpdeck_fake):
+            assert "aiohttp" in loaded()
+        """
+    )
+    result = project.run()
+    result.assert_outcomes(passed=2)
+
+
+def test_importing_the_plugin_module_alone_stays_light() -> None:
+    code = (
+        "import sys, httpdeck.testing.pytest_plugin\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
