@@ -32,7 +32,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypedDict, Unpack
+from typing import NamedTuple, TypedDict, Unpack
 
 from httpdeck.client._events import CircuitStateChanged
 from httpdeck.client._exceptions import (
@@ -135,8 +135,7 @@ class CircuitBreakerOptions(TypedDict, total=False):
     is_failure: FailurePredicate
 
 
-@dataclass(frozen=True, slots=True)
-class CircuitPermit:
+class CircuitPermit(NamedTuple):
     """Leave to make one call: the generation it was issued in, and whether it is a probe."""
 
     generation: int
@@ -192,6 +191,7 @@ class CircuitBreaker:
         self._open_reason = ""
         self._probes_admitted = 0
         self._probe_successes = 0
+        self._closed_permit = CircuitPermit(0, probe=False)
 
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self._state.value}>"
@@ -203,6 +203,7 @@ class CircuitBreaker:
     ) -> None:
         previous, self._state = self._state, state
         self._generation += 1
+        self._closed_permit = CircuitPermit(self._generation, probe=False)
         self._consecutive = 0
         self._window.clear()
         self._probes_admitted = self._probe_successes = 0
@@ -263,25 +264,25 @@ class CircuitBreaker:
 
     def acquire(self, request: Request | None = None) -> CircuitPermit:
         """A permit for one call, or `HTTPCircuitOpenError` when the breaker refuses it."""
-        observer = observer_of(request) if request is not None else None
         changes: list[CircuitStateChanged] = []
+        error: HTTPCircuitOpenError | None = None
         with self._lock:
+            if self._state is CircuitState.CLOSED:  # the common case, kept short
+                return self._closed_permit
             now = self._clock()
             self._refresh(now, changes)
-            state = self._state
-            permit: CircuitPermit | None = None
-            if state is CircuitState.CLOSED:
-                permit = CircuitPermit(self._generation, probe=False)
-            elif (
-                state is CircuitState.HALF_OPEN
-                and self._probes_admitted < self.config.half_open_max_calls
-            ):
-                self._probes_admitted += 1
-                permit = CircuitPermit(self._generation, probe=True)
-            else:
-                error = self._refusal(state, now, request)
+            permit = self._closed_permit
+            if self._state is CircuitState.HALF_OPEN:
+                if self._probes_admitted < self.config.half_open_max_calls:
+                    self._probes_admitted += 1
+                    permit = CircuitPermit(self._generation, probe=True)
+                else:
+                    error = self._refusal(CircuitState.HALF_OPEN, now, request)
+            elif self._state is CircuitState.OPEN:
+                error = self._refusal(CircuitState.OPEN, now, request)
+        observer = observer_of(request) if request is not None else None
         self._notify(changes, observer)
-        if permit is None:
+        if error is not None:
             if observer is not None:
                 observer.circuit_rejected(self.name)
             raise error
@@ -314,8 +315,16 @@ class CircuitBreaker:
         """Feed back the outcome of a call made under `permit`."""
         changes: list[CircuitStateChanged] = []
         with self._lock:
-            if permit.generation == self._generation:
-                self._apply(permit, verdict, changes)
+            if permit.generation != self._generation:
+                return  # stale: the call started before the last state change
+            if (
+                verdict is Verdict.SUCCESS
+                and self._state is CircuitState.CLOSED
+                and self.config.failure_rate is None
+            ):
+                self._consecutive = 0  # the common case, kept short
+                return
+            self._apply(permit, verdict, changes)
         if changes:
             self._notify(changes, observer_of(request) if request is not None else None)
 

@@ -121,6 +121,7 @@ class HTTPClient:
         # outside the breaker: the breaker judges each attempt (see docs/resilience.md).
         strategies = [resilience] if resilience is not None else [retry_policy, circuit_breaker]
         self._strategies = [s for s in strategies if s is not None]
+        self._chains: dict[bool, Send] = {}
         for strategy in self._strategies:
             if not isinstance(strategy, ResilienceStrategy):
                 msg = f"{strategy!r} is not a resilience strategy: it needs execute(request, send)."
@@ -223,13 +224,17 @@ class HTTPClient:
     async def _send_hop(self, request: Request, *, read: bool) -> HttpResponse:
         if not self._strategies:
             return await self._attempt(request, read=read)
+        # Composed once per mode: the same `send` each time lets a pipeline cache too.
+        send = self._chains.get(read)
+        if send is None:
 
-        async def attempt(req: Request) -> HttpResponse:
-            return await self._attempt(req, read=read)
+            async def attempt(req: Request) -> HttpResponse:
+                return await self._attempt(req, read=read)
 
-        send: Send = attempt
-        for strategy in reversed(self._strategies):
-            send = _bind(strategy, send)
+            send = attempt
+            for strategy in reversed(self._strategies):
+                send = _bind(strategy, send)
+            self._chains[read] = send
         return await send(request)
 
     async def send(

@@ -257,14 +257,21 @@ class ResiliencePipeline:
         self.retry = retry
         self.circuit_breaker = circuit_breaker
         self.strategies: tuple[ResilienceStrategy, ...] = tuple(x for x in layers if x is not None)
+        self._chain: tuple[Send, Send] | None = None
 
     def __repr__(self) -> str:
         return f"ResiliencePipeline({', '.join(map(repr, self.strategies))})"
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        # The client hands the same `send` every time: compose the chain once.
+        cached = self._chain
+        if cached is not None and cached[0] is send:
+            return await cached[1](request)
+        chain = send
         for strategy in reversed(self.strategies):
-            send = _bind(strategy, send)
-        return await send(request)
+            chain = _bind(strategy, chain)
+        self._chain = (send, chain)
+        return await chain(request)
 
 
 def _bind(strategy: ResilienceStrategy, send: Send) -> Send:

@@ -211,12 +211,17 @@ class RetryState:
         Headers and extensions are copied so that what an interceptor changes
         on one attempt does not leak into the next; the body is shared.
         """
-        request = self.request
-        return dataclasses.replace(
-            request,
-            headers=request.headers.copy(),
-            extensions=dict(request.extensions),
+        r = self.request
+        return Request(
+            r.method,
+            r.url,
+            r.headers.copy(),
+            r.content,
+            timeout=r.timeout,
+            max_response_bytes=r.max_response_bytes,
             attempt=self.attempt,
+            redirect_hop=r.redirect_hop,
+            extensions=dict(r.extensions),
         )
 
     def _may_resend(self, sent: bool) -> bool:
