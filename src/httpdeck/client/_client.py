@@ -82,8 +82,11 @@ class HTTPClient:
     Verb methods return `Result[HttpResponse, HTTPClientError]`: `Ok` on
     1xx-3xx, `Err(HTTPStatusError)` on 4xx/5xx, `Err(HTTPConnectionError |
     HTTPTimeoutError | ...)` on transport failure. `HTTPCircuitOpenError` and
-    `HTTPRetryExhaustedError` are raised, as in lexigram-http. `request()`
-    returns the response whatever its status and raises on failure.
+    `HTTPRetryExhaustedError` are raised, as in lexigram-http, and so is
+    `HTTPBulkheadFullError`. `request()` returns the response whatever its
+    status and raises on failure (see docs/resilience.md for what a retry
+    policy that gives up raises). `metrics=` takes a `MetricsRecorder`;
+    `client.events` is an `EventBus` to subscribe to.
 
     Example:
         ```python
