@@ -211,6 +211,8 @@ class HardenedConnector(aiohttp.TCPConnector):
                 if wait.expired() and timing.phase == "pool":
                     raise PoolTimeoutError from exc
                 raise
+            finally:
+                timing.pool_wait = None
         timing.slot_granted()
         timing.phase = "request"  # from here on, bytes of the request may be written
         return connection
