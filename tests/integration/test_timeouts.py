@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 from aiohttp import web
-from conftest import Serve
 from rawservers import RawServer, stall, trickle
 
+from conftest import Serve
 from httpdeck.client import (
     ConnectionPoolConfig,
     HTTPClient,
@@ -28,14 +28,24 @@ def config(*, connections: int = 10, **timeouts: float) -> HTTPClientConfig:
     )
 
 
-def gated_app() -> tuple[web.Application, asyncio.Event, list[str]]:
+class Gate:
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    def set(self) -> None:
+        self.open.set()
+
+
+def gated_app() -> tuple[web.Application, Gate, list[str]]:
     """/hold waits until the gate opens; /fast answers at once."""
-    gate = asyncio.Event()
+    gate = Gate()
     seen: list[str] = []
 
     async def hold(request: web.Request) -> web.Response:
         seen.append("hold")
-        await gate.wait()
+        gate.entered.set()
+        await gate.open.wait()
         return web.Response(text="held")
 
     async def fast(request: web.Request) -> web.Response:
@@ -53,8 +63,7 @@ async def test_waiting_for_a_pool_slot_times_out_as_phase_pool(serve: Serve) -> 
     url = await serve(app)
     async with HTTPClient(config(connections=1, pool=0.1, total=30)) as client:
         holder = asyncio.ensure_future(client.request("GET", url / "hold"))
-        while not seen:
-            await asyncio.sleep(0.001)
+        await gate.entered.wait()
         with pytest.raises(HTTPTimeoutError) as caught:
             await client.request("GET", url / "fast")
         gate.set()
@@ -76,8 +85,7 @@ async def test_the_pool_wait_does_not_count_against_the_total(serve: Serve) -> N
         holder = asyncio.ensure_future(
             client.request("GET", url / "hold", timeout=TimeoutConfig(total=10))
         )
-        while not seen:
-            await asyncio.sleep(0.001)
+        await gate.entered.wait()
         queued = asyncio.ensure_future(client.request("GET", url / "fast"))
         await asyncio.sleep(0.5)  # the queued request has now waited longer than its total
         assert not queued.done()
@@ -93,8 +101,7 @@ async def test_without_a_pool_timeout_the_wait_is_bounded_by_the_total(serve: Se
         holder = asyncio.ensure_future(
             client.request("GET", url / "hold", timeout=TimeoutConfig(total=10))
         )
-        while not seen:
-            await asyncio.sleep(0.001)
+        await gate.entered.wait()
         with pytest.raises(HTTPTimeoutError) as caught:
             await client.request("GET", url / "fast")
         gate.set()
@@ -118,17 +125,21 @@ async def test_a_trickling_body_is_stopped_by_the_total_deadline() -> None:
 
 
 async def test_a_trickling_stream_is_stopped_by_the_total_deadline() -> None:
-    received = b""
+    received: list[bytes] = []
+
+    async def read_all(client: HTTPClient, server: RawServer) -> None:
+        async with client.stream("GET", server.url) as response:
+            async for chunk in response.aiter_bytes():
+                received.append(chunk)
+
     async with (
         RawServer(trickle(b"x" * 1000, interval=0.02)) as server,
         HTTPClient(config(read=1.0, total=0.3)) as client,
     ):
         with pytest.raises(HTTPTimeoutError) as caught:
-            async with client.stream("GET", server.url) as response:
-                async for chunk in response.aiter_bytes():
-                    received += chunk
+            await read_all(client, server)
     assert caught.value.phase == "total"
-    assert 0 < len(received) < 1000
+    assert 0 < len(b"".join(received)) < 1000
 
 
 async def test_a_deadline_passing_while_nobody_reads_frees_the_connection() -> None:
