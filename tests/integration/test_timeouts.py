@@ -79,7 +79,7 @@ async def test_the_pool_wait_does_not_count_against_the_total(serve: Serve) -> N
     # aiohttp #10313: with total=0.3 aiohttp fails a request that queued 0.5 s
     # for a slot although its own exchange takes no time. httpdeck starts the
     # total clock when the slot is granted.
-    app, gate, seen = gated_app()
+    app, gate, _seen = gated_app()
     url = await serve(app)
     async with HTTPClient(config(connections=1, pool=5, total=0.3)) as client:
         holder = asyncio.ensure_future(
@@ -95,7 +95,7 @@ async def test_the_pool_wait_does_not_count_against_the_total(serve: Serve) -> N
 
 
 async def test_without_a_pool_timeout_the_wait_is_bounded_by_the_total(serve: Serve) -> None:
-    app, gate, seen = gated_app()
+    app, gate, _seen = gated_app()
     url = await serve(app)
     async with HTTPClient(config(connections=1, total=0.2)) as client:
         holder = asyncio.ensure_future(
