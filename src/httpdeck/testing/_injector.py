@@ -204,8 +204,9 @@ class FaultInjector:
     ```
 
     Rules made by `on()` are tried in order, the global rule (`faults=`,
-    `schedule=`) last; every rule that matches a request counts it, and the
-    first whose schedule fires injects. Decisions depend on (seed, rule,
+    `schedule=`) last. A rule that matches a request counts it as one of its
+    calls and asks its schedule; the first that fires injects, and the rules
+    after it never see that call. Decisions depend on (seed, rule,
     call index) only — with `decide_by="request"`, on (seed, rule, method,
     URL, attempt) — so a fixed seed replays the same faults whatever the
     timing. `clock` (for `TimeWindow` and the log) and `sleep` (for
@@ -309,14 +310,13 @@ class FaultInjector:
         return self.run.report(self.log)
 
     def _decide(self, request: Request) -> tuple[FaultRule, Tick] | None:
-        chosen: tuple[FaultRule, Tick] | None = None
         elapsed: float | None = None
         for rule in self.rules:
             if not rule.matches(request):
                 continue
             call = rule.calls
             rule.calls = call + 1
-            if chosen is not None or not rule.faults:
+            if not rule.faults:
                 continue
             if rule.limit is not None and rule.fired >= rule.limit:
                 continue
@@ -328,8 +328,8 @@ class FaultInjector:
             tick = Tick(call, request.attempt, elapsed, self.seed, rule.name, key)
             if rule.schedule.fires(tick):
                 rule.fired += 1
-                chosen = (rule, tick)
-        return chosen
+                return rule, tick
+        return None
 
     async def handle(self, request: Request, call_next: CallNext) -> HttpResponse:
         """Run one attempt through the engine: inject a fault or call through."""
