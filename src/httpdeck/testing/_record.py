@@ -152,18 +152,22 @@ class RecordReplayInterceptor:
 
     # -- the request pipeline ----------------------------------------------------
 
-    def _prepare(self, request: CassetteRequest) -> tuple[CassetteRequest | None, Secrets]:
+    def _prepare(
+        self, request: CassetteRequest, *, stored: bool = False
+    ) -> tuple[CassetteRequest | None, Secrets]:
         secrets = Secrets()
         if self._redactor is not None:
             request, secrets = self._redactor.request(request)
-        if self._anonymizer is not None:
+        # Recorded requests were anonymized already (fake values are not
+        # anonymized again); redaction is idempotent and safe to repeat.
+        if self._anonymizer is not None and not stored:
             request = self._anonymizer.request(request)
         if self._before_request is not None:
             return self._before_request(request), secrets
         return request, secrets
 
     def _filter_stored(self, request: CassetteRequest) -> CassetteRequest | None:
-        return self._prepare(request)[0]
+        return self._prepare(request, stored=True)[0]
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
         live = await _capture(request)
