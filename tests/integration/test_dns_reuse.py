@@ -115,6 +115,7 @@ async def test_a_connection_released_after_the_switch_is_not_reused(
         assert [await body(client, first.port) for _ in range(3)] == [b"two"] * 3
         assert pool.connection_counts() == (1, 0)
     assert len(first.requests) == 1
+    assert len(second.requests) == 4
 
 
 async def test_addresses_still_in_the_answer_keep_their_connections(
