@@ -75,10 +75,11 @@ async def test_text_bytes_headers_content_type_and_reason(fake: FakeHTTPClient) 
     assert teapot.headers.getall("Set-Cookie") == ["a=1", "b=2"]
 
 
-async def test_each_call_gets_fresh_headers(fake: FakeHTTPClient) -> None:
+async def test_response_headers_are_read_only_like_aiohttps(fake: FakeHTTPClient) -> None:
     fake.route("GET", URL).respond(headers={"X-A": "1"})
     first = await ok(fake)
-    first.headers["X-A"] = "changed"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        first.headers["X-A"] = "changed"  # type: ignore[index]
     assert (await ok(fake)).headers["X-A"] == "1"
 
 

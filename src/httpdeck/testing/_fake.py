@@ -222,10 +222,9 @@ class FakeTransport(_Routing):
         else:
             body = content
         state = self._routing
-        seen = Seen(request.method, request.url, request.headers, body)
-        route = state.table.find(seen)
+        route = state.table.find(request, body)
         if route is None:
-            return await self._unmatched(request, body, seen)
+            return await self._unmatched(request, body)
         call = Call(request, body, route)
         state.requests.append(call)
         route.calls.append(call)
@@ -234,6 +233,9 @@ class FakeTransport(_Routing):
             call.error = error = state.table.exhausted(route, request)
             state.unmatched.append(call)
             raise error
+        if type(answer) is FakeResponse and not answer.delay:  # the common case, inline
+            call.response = response = answer.build(request)
+            return response
         try:
             response = await self._answer(answer, request)
         except BaseException as exc:
@@ -269,7 +271,7 @@ class FakeTransport(_Routing):
                 raise error
         return spec.build(request)
 
-    async def _unmatched(self, request: Request, body: bytes | None, seen: Seen) -> HttpResponse:
+    async def _unmatched(self, request: Request, body: bytes | None) -> HttpResponse:
         state = self._routing
         call = Call(request, body, None)
         state.requests.append(call)
@@ -288,6 +290,7 @@ class FakeTransport(_Routing):
                 call.error = exc
                 raise
             return call.response
+        seen = Seen(request.method, request.url, request.headers, body)
         call.error = error = state.table.unmatched(
             seen, request, passthrough_hint=not self.passthrough_hosts
         )

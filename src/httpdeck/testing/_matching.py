@@ -195,6 +195,7 @@ class Pattern:
         "params",
         "params_exact",
         "regex",
+        "trivial",
         "url_text",
     )
 
@@ -249,6 +250,14 @@ class Pattern:
         self.form = None if data is None else _multi(data)
         self.content: bytes | Callable[[bytes], bool] | None = (
             content.encode() if isinstance(content, str) else content
+        )
+        # Nothing to check beyond method and URL: an index hit is a match.
+        self.trivial = (
+            self.params is None
+            and not self.headers
+            and json is MISSING
+            and self.form is None
+            and self.content is None
         )
         self._spec = (
             self.method,

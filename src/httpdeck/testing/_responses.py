@@ -17,7 +17,7 @@ import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._exceptions import (
@@ -200,7 +200,8 @@ class FakeResponse:
         self.status = status
         self.reason = reason if reason is not None else _phrase(status)
         self.delay = float(delay)
-        self._headers = tuple(merged.items())
+        # Read-only and shared by every response built, like aiohttp's own headers.
+        self._headers = CIMultiDictProxy(merged)
         self._body_chunks = tuple(body)
 
     @classmethod
@@ -227,7 +228,7 @@ class FakeResponse:
         chunks = () if request.method == "HEAD" else self._body_chunks
         return HttpResponse(
             self.status,
-            headers=CIMultiDict(self._headers),
+            headers=self._headers,
             stream=ByteStream(chunks),
             request=request,
             reason=self.reason,

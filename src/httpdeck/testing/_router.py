@@ -98,17 +98,19 @@ class RouteTable:
                 self._shapes.append(shape)
         return route
 
-    def find(self, seen: Seen) -> Route | None:
-        """The first-declared route that matches `seen`, or None."""
+    def find(self, request: Request, body: bytes | None) -> Route | None:
+        """The first-declared route that matches the request, or None."""
         best: Route | None = None
+        seen: Seen | None = None
         if self._shapes:
-            method, path = seen.method, seen.path
-            origin = seen.origin
+            url = request.url
+            method, path = request.method, url.path
+            origin = (url.scheme, url.host, url.port)
             query_key = None
             index = self._index
             for any_method, any_host, with_query in self._shapes:
                 if with_query and query_key is None:
-                    query_key = seen.query_key
+                    query_key = tuple(sorted(url.query.items()))
                 bucket = index.get(
                     (
                         ANY if any_method else method,
@@ -122,12 +124,19 @@ class RouteTable:
                 for route in bucket:
                     if best is not None and route.seq > best.seq:
                         break
-                    if route.pattern.matches_rest(seen):
-                        best = route
-                        break
+                    pattern = route.pattern
+                    if not pattern.trivial:
+                        if seen is None:
+                            seen = Seen(method, url, request.headers, body)
+                        if not pattern.matches_rest(seen):
+                            continue
+                    best = route
+                    break
         for route in self._scanned:
             if best is not None and route.seq > best.seq:
                 break
+            if seen is None:
+                seen = Seen(request.method, request.url, request.headers, body)
             if route.pattern.matches(seen):
                 return route
         return best

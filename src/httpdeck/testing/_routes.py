@@ -67,7 +67,9 @@ class Call:
         self.request = request
         self.method = request.method
         self.url: URL = request.url
-        self.headers: CIMultiDict[str] = CIMultiDict(request.headers)
+        # The live mapping: nothing in the pipeline changes a request once the
+        # transport has it (retries and redirects send copies).
+        self.headers: CIMultiDict[str] = request.headers
         self.body = body
         self.attempt = request.attempt
         self.route = route
