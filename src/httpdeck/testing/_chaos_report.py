@@ -13,6 +13,7 @@ from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._result import Err, Ok
 
 if TYPE_CHECKING:
+    from httpdeck.client._events import CircuitStateChanged
     from httpdeck.testing._injector import FaultEvent
 
 __all__ = ["ChaosReport", "RunRecorder", "Transition"]
@@ -116,6 +117,10 @@ class RunRecorder:
     def transition(self, old: object, new: object, *, breaker: str = "") -> None:
         """Record a circuit state change (states may be enums or strings)."""
         self.transitions.append(Transition(self._clock(), breaker, _state(old), _state(new)))
+
+    def circuit(self, event: CircuitStateChanged) -> None:
+        """A circuit breaker listener: `CircuitBreaker(on_state_change=injector.run.circuit)`."""
+        self.transition(event.previous, event.state, breaker=event.breaker)
 
     def report(self, log: Iterable[FaultEvent]) -> ChaosReport:
         events = list(log)

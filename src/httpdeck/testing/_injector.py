@@ -208,7 +208,7 @@ class FaultInjector:
     calls and asks its schedule; the first that fires injects, and the rules
     after it never see that call. Decisions depend on (seed, rule,
     call index) only — with `decide_by="request"`, on (seed, rule, method,
-    URL, attempt) — so a fixed seed replays the same faults whatever the
+    URL path and query, attempt) — so a fixed seed replays the same faults whatever the
     timing. `clock` (for `TimeWindow` and the log) and `sleep` (for
     latency, stalls and black holes) are injectable; `config` gives the
     timeouts the real client would apply.
@@ -324,7 +324,8 @@ class FaultInjector:
                 elapsed = self._elapsed()
             key = None
             if self.decide_by == "request":
-                key = f"{request.method} {request.url} #{request.attempt}"
+                # The path, not the origin: a fate survives a server on another port.
+                key = f"{request.method} {request.url.raw_path_qs} #{request.attempt}"
             tick = Tick(call, request.attempt, elapsed, self.seed, rule.name, key)
             if rule.schedule.fires(tick):
                 rule.fired += 1
