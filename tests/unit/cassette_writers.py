@@ -51,7 +51,7 @@ def crash_while_writing(path: str, after_bytes: int) -> None:
     def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         return Dying(real_fdopen(fd, mode, *args, **kwargs))
 
-    fmt.os.fdopen = fdopen  # type: ignore[assignment]
+    os.fdopen = fdopen
     interactions = [
         {
             "request": {

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from cassette_helpers import ScriptTransport, client_over, ok
 
-from httpdeck.client import Err, HTTPClient, Request
+from httpdeck.client import HTTPClient, Request
 from httpdeck.testing import (
     CassetteMissError,
     CassetteRequest,
@@ -35,10 +35,12 @@ def counter_transport() -> ScriptTransport:
 
 async def record(path: Path, urls: list[str], **options: object) -> ScriptTransport:
     transport = counter_transport()
-    async with client_over(transport) as client:
-        async with use_cassette(client, path, cache_dir=False, **options):  # type: ignore[arg-type]
-            for url in urls:
-                await client.request("GET", BASE + url)
+    async with (
+        client_over(transport) as client,
+        use_cassette(client, path, cache_dir=False, **options),  # type: ignore[arg-type]
+    ):
+        for url in urls:
+            await client.request("GET", BASE + url)
     return transport
 
 
@@ -47,10 +49,12 @@ async def fetch(
 ) -> tuple[list[int], ScriptTransport]:
     transport = counter_transport()
     numbers = []
-    async with client_over(transport) as client:
-        async with use_cassette(client, path, cache_dir=False, **options):  # type: ignore[arg-type]
-            for url in urls:
-                numbers.append((await client.request("GET", BASE + url)).json()["n"])
+    async with (
+        client_over(transport) as client,
+        use_cassette(client, path, cache_dir=False, **options),  # type: ignore[arg-type]
+    ):
+        for url in urls:
+            numbers.append((await client.request("GET", BASE + url)).json()["n"])
     return numbers, transport
 
 
@@ -156,11 +160,13 @@ async def test_gathered_requests_replay_by_content_whatever_their_order(tmp_path
     path = tmp_path / "c.yaml"
     urls = [f"/item/{i}" for i in range(20)]
     await record(path, urls)
-    async with HTTPClient(transport=ScriptTransport()) as client:
-        async with use_cassette(client, path, record_mode="none", cache_dir=False) as cassette:
-            responses = await asyncio.gather(
-                *(client.request("GET", BASE + url) for url in reversed(urls))
-            )
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, record_mode="none", cache_dir=False) as cassette,
+    ):
+        responses = await asyncio.gather(
+            *(client.request("GET", BASE + url) for url in reversed(urls))
+        )
     assert [r.json()["path"] for r in responses] == list(reversed(urls))
     assert [r.json()["n"] for r in responses] == list(range(20, 0, -1))
     assert cassette.all_played
@@ -169,9 +175,11 @@ async def test_gathered_requests_replay_by_content_whatever_their_order(tmp_path
 async def test_play_count_and_all_played_report_unplayed_interactions(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     await record(path, ["/a", "/b", "/c"])
-    async with HTTPClient(transport=ScriptTransport()) as client:
-        async with use_cassette(client, path, cache_dir=False) as cassette:
-            await client.request("GET", BASE + "/b")
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, cache_dir=False) as cassette,
+    ):
+        await client.request("GET", BASE + "/b")
     assert cassette.play_count == 1
     assert cassette.play_counts == [0, 1, 0]
     assert not cassette.all_played
@@ -201,11 +209,12 @@ async def test_the_miss_error_names_file_request_mode_closest_and_failed_matcher
 async def test_a_miss_is_raised_by_verbs_not_returned_as_err(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     await record(path, ["/a"])
-    async with HTTPClient(transport=ScriptTransport()) as client:
-        async with use_cassette(client, path, cache_dir=False):
-            with pytest.raises(CassetteMissError):
-                result = await client.get(BASE + "/other")
-                assert not isinstance(result, Err)
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, cache_dir=False),
+    ):
+        with pytest.raises(CassetteMissError):
+            await client.get(BASE + "/other")
 
 
 async def test_invalid_record_mode_lists_the_choices(tmp_path: Path) -> None:
@@ -229,11 +238,14 @@ async def test_before_record_request_returning_none_passes_through_unrecorded(
 async def test_save_on_exit_also_when_the_block_raises(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     transport = counter_transport()
+
+    async def failing_test() -> None:
+        async with client_over(transport) as client, use_cassette(client, path, cache_dir=False):
+            await client.request("GET", BASE + "/a")
+            raise RuntimeError("test failed")
+
     with pytest.raises(RuntimeError):
-        async with client_over(transport) as client:
-            async with use_cassette(client, path, cache_dir=False):
-                await client.request("GET", BASE + "/a")
-                raise RuntimeError("test failed")
+        await failing_test()
     assert recorded_uris(path) == [f"{BASE}/a"]
 
 
