@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from yarl import URL
 
-from httpdeck.client import HTTPClient, Ok
+from httpdeck.client import BaseURLHTTPClient, HTTPClient, Ok
 from httpdeck.testing import FakeHTTPClient, FakeTransport, Route, UnmatchedRequestError
 
 pytestmark = pytest.mark.asyncio
@@ -361,3 +361,12 @@ async def test_transport_plugs_into_a_users_own_client() -> None:
     assert isinstance(result, Ok)
     assert result.value.json() == [1]
     assert len(transport.requests) == 1
+
+
+async def test_transport_plugs_into_a_base_url_client() -> None:
+    fake = FakeTransport()
+    fake.route("GET", f"{API}/v1/users/7").respond(json={"id": 7})
+    async with BaseURLHTTPClient(f"{API}/v1", transport=fake) as api:
+        response = await api.get("/users/7")
+    assert response.json() == {"id": 7}
+    assert fake.requests[0].headers["User-Agent"].startswith("httpdeck/")
