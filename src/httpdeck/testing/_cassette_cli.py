@@ -1,0 +1,67 @@
+"""`httpdeck cassette show|lint|redact|stats`: tools for cassette files.
+
+- `show`: a table of the interactions (URLs shown redacted).
+- `lint`: unredacted secrets, duplicate interactions, files that do not
+  parse, bodies that do not match their Content-Type. Exit code 1 on findings.
+- `redact`: apply the redaction rules to existing cassettes, in place and
+  atomically (only the interactions that change are rewritten).
+- `stats`: counts, sizes, hosts, methods and statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+# The tools import vcrpy and PyYAML (the `testing` extra): only when a cassette
+# command runs, so `httpdeck demo` works without them.
+
+
+def add_parser(commands: Any) -> None:
+    """Register `cassette` and its subcommands on the top-level subparsers."""
+    cassette = commands.add_parser("cassette", help="inspect, lint and redact cassette files")
+    tools = cassette.add_subparsers(dest="tool", required=True)
+    show = tools.add_parser("show", help="a table of the interactions")
+    show.add_argument("paths", nargs="+", type=Path)
+    lint = tools.add_parser("lint", help="find secrets, duplicates and broken bodies (exit 1)")
+    lint.add_argument("paths", nargs="+", type=Path)
+    redact = tools.add_parser("redact", help="redact secrets in place, atomically")
+    redact.add_argument("paths", nargs="+", type=Path)
+    stats = tools.add_parser("stats", help="counts, sizes and hosts")
+    stats.add_argument("paths", nargs="+", type=Path)
+    for tool in (lint, redact):
+        tool.add_argument("--header", action="append", default=[], help="another secret header")
+        tool.add_argument("--field", action="append", default=[], help="another secret field")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from httpdeck.testing._cassette_errors import MalformedCassetteError
+    from httpdeck.testing._cassette_tools import lint, load, redact_file, show, stats
+    from httpdeck.testing._redact import Redactor
+
+    redactor = Redactor(headers=getattr(args, "header", ()), fields=getattr(args, "field", ()))
+    status = 0
+    for path in args.paths:
+        try:
+            interactions = load(path)
+        except (MalformedCassetteError, OSError) as exc:
+            out.write(f"{path}: {exc}\n")
+            status = 1
+            continue
+        tool = args.tool
+        if tool == "show":
+            show(path, interactions, redactor, out)
+        elif tool == "stats":
+            stats(path, interactions, out)
+        elif tool == "lint":
+            findings = list(lint(interactions, redactor))
+            for finding in findings:
+                out.write(f"{path}: {finding}\n")
+            status = max(status, 1 if findings else 0)
+            if not findings:
+                out.write(f"{path}: ok ({len(interactions)} interactions)\n")
+        else:
+            changed = redact_file(path, redactor)
+            out.write(f"{path}: redacted {changed} of {len(interactions)} interactions\n")
+    return status

@@ -1,0 +1,174 @@
+"""The logic of `httpdeck cassette ...` (see `_cassette_cli`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from httpdeck.testing._cassette_format import format_for, locked, parse, write_cassette
+from httpdeck.testing._cassette_model import Interaction, Raw, request_to_raw, response_to_raw
+from httpdeck.testing._redact import Redactor, Secrets
+
+
+def load(path: Path) -> list[Interaction]:
+    raw, _ = parse(path.read_bytes(), format_for(path), path)
+    return [Interaction(item) for item in raw]
+
+
+# -- show and stats ------------------------------------------------------------
+
+
+def _flags(interaction: Interaction) -> str:
+    response = interaction.response
+    flags = []
+    if response.error is not None:
+        flags.append(f"error:{response.error.type}")
+    if response.chunk_sizes:
+        flags.append(f"{len(response.chunk_sizes)} chunks")
+    if response.partial:
+        flags.append("partial")
+    return ", ".join(flags)
+
+
+def show(path: Path, interactions: list[Interaction], redactor: Redactor, out: TextIO) -> None:
+    out.write(f"{path} ({len(interactions)} interactions)\n")
+    rows = [("#", "METHOD", "URL", "STATUS", "TYPE", "BYTES", "NOTES")]
+    for number, interaction in enumerate(interactions, 1):
+        response = interaction.response
+        uri = redactor.url(interaction.uri, Secrets())
+        content_type = response.headers.get("Content-Type", "").split(";")[0]
+        rows.append(
+            (
+                str(number),
+                interaction.method,
+                uri if len(uri) <= 70 else uri[:67] + "...",
+                str(response.status),
+                content_type,
+                str(len(response.body)),
+                _flags(interaction),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def stats(path: Path, interactions: list[Interaction], out: TextIO) -> None:
+    hosts = Counter(i.request.host or "?" for i in interactions)
+    methods = Counter(i.method for i in interactions)
+    statuses = Counter(f"{i.response.status // 100}xx" for i in interactions)
+    bodies = sum(len(i.response.body) + len(i.request.body or b"") for i in interactions)
+    errors = sum(1 for i in interactions if i.response.error is not None)
+    streams = sum(1 for i in interactions if i.response.chunk_sizes)
+    partial = sum(1 for i in interactions if i.response.partial)
+    out.write(f"{path}\n")
+    out.write(f"  format: {format_for(path)}, file size: {path.stat().st_size} bytes\n")
+    out.write(f"  interactions: {len(interactions)} ({bodies} body bytes)\n")
+    out.write(f"  methods: {_counts(methods)}\n")
+    out.write(f"  statuses: {_counts(statuses)}\n")
+    out.write(f"  hosts: {_counts(hosts)}\n")
+    out.write(f"  streamed: {streams}, partial: {partial}, transport errors: {errors}\n")
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{key} {count}" for key, count in counter.most_common()) or "none"
+
+
+# -- lint ------------------------------------------------------------------------
+
+
+def lint(interactions: list[Interaction], redactor: Redactor) -> Iterator[str]:
+    """Findings, one line each, naming the interaction (1-based)."""
+    seen: dict[str, int] = {}
+    for number, interaction in enumerate(interactions, 1):
+        request, response = interaction.request, interaction.response
+        redacted, secrets = redactor.request(request)
+        shown = redactor.url(interaction.uri, secrets)
+        where = f"interaction #{number} ({interaction.method} {shown})"
+        if redacted.uri != request.uri:
+            yield f"{where}: unredacted secret in the URL query"
+        for name in sorted(
+            {k for k in request.headers if request.headers.getall(k) != redacted.headers.getall(k)}
+        ):
+            yield f"{where}: unredacted secret in request header {name}"
+        if redacted.body != request.body:
+            yield f"{where}: unredacted secret in the request body"
+        clean = redactor.response(response, secrets)
+        for name in sorted(
+            {k for k in response.headers if response.headers.getall(k) != clean.headers.getall(k)}
+        ):
+            yield f"{where}: unredacted secret in response header {name}"
+        if clean.body != response.body:
+            yield f"{where}: unredacted secret in the response body"
+        yield from _content_problems(
+            where, "request", request.headers.get("Content-Type", ""), request.body
+        )
+        if not response.partial and response.error is None:
+            yield from _content_problems(
+                where, "response", response.headers.get("Content-Type", ""), response.body
+            )
+        key = json.dumps(interaction.raw, sort_keys=True, default=repr)
+        if key in seen:
+            yield f"{where}: duplicates interaction #{seen[key]} exactly (request and response)"
+        else:
+            seen[key] = number
+
+
+def _content_problems(
+    where: str, part: str, content_type: str, body: bytes | None
+) -> Iterator[str]:
+    if not body:
+        return
+    kind = content_type.split(";")[0].strip().lower()
+    if "json" in kind:
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            yield f"{where}: the {part} body is not valid JSON as its Content-Type {kind} says ({exc})"
+    elif kind.startswith("text/") or "charset=utf-8" in content_type.lower():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            yield f"{where}: the {part} body is not UTF-8 text as its Content-Type {kind} says"
+
+
+# -- redact ------------------------------------------------------------------------
+
+
+def redact_file(path: Path, redactor: Redactor) -> int:
+    """Redact `path` in place (atomically, under the writers' lock); returns how
+    many interactions changed. Every other interaction is kept exactly as it was."""
+    fmt = format_for(path)
+    with locked(path):
+        raw, metadata = parse(path.read_bytes(), fmt, path)
+        out: list[Raw] = []
+        for item in raw:
+            interaction = Interaction(item)
+            before, old = interaction.request, interaction.response
+            request, secrets = redactor.request(before)
+            response = redactor.response(old, secrets)
+            same_request = (request.uri, list(request.headers.items()), request.body) == (
+                before.uri,
+                list(before.headers.items()),
+                before.body,
+            )
+            same_response = (list(response.headers.items()), response.body, response.error) == (
+                list(old.headers.items()),
+                old.body,
+                old.error,
+            )
+            if same_request and same_response:
+                out.append(item)
+                continue
+            new_response = response_to_raw(response, fmt)
+            for key, value in item["response"].items():  # keys other tools added
+                new_response.setdefault(key, value)
+            out.append({**item, "request": request_to_raw(request, fmt), "response": new_response})
+        changed = sum(1 for new, old_item in zip(out, raw, strict=True) if new is not old_item)
+        if changed:
+            write_cassette(path, out, fmt, metadata=metadata, cache_dir=None)
+    return changed
