@@ -23,6 +23,37 @@ from typing import Any
 import pytest
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+# The cassette matchers an ini file can name (`_matchers.BUILTIN`, which
+# imports vcrpy, so it is not imported at start-up; a test keeps them equal).
+MATCHERS = (
+    "method",
+    "uri",
+    "url",
+    "scheme",
+    "host",
+    "port",
+    "path",
+    "query",
+    "headers",
+    "raw_body",
+    "body",
+)
+CASSETTE_OPTIONS = (
+    "record_mode",
+    "match_on",
+    "filter_headers",
+    "allow_playback_repeats",
+    "redact",
+    "redact_headers",
+    "redact_fields",
+    "before_record_request",
+    "before_record_response",
+    "anonymize",
+    "decode_compressed_response",
+    "record_errors",
+    "replay_timing",
+    "cache_dir",
+)
 DEFAULT_CASSETTE_DIR = "cassettes"
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -248,6 +279,8 @@ def load_settings(config: pytest.Config, *, worker_seed: int | None = None) -> S
         values["filter_headers"] = split_list(found[0])
     if found := raw("httpdeck_match_on"):
         values["match_on"] = split_list(found[0])
+        for name in values["match_on"]:
+            _choice(name, found[1], MATCHERS)
     if found := raw("httpdeck_retry_testing"):
         values["retry_testing"] = parse_bool(*found)
 
@@ -369,15 +402,82 @@ def safe_name(name: str, *, limit: int = 120) -> str:
     return cleaned
 
 
-def cassette_path(settings: Settings, item: pytest.Item, rootpath: Path, name: str | None) -> Path:
-    """`<cassette_dir>/<test module>/<test name or marker name>.yaml`."""
-    module, test = cassette_parts(item, rootpath)
+def cassette_path(settings: Settings, item: pytest.Item, name: str | None) -> Path:
+    """`<cassette_dir>/<test module>/<test name, or name>.yaml` (an absolute name as is)."""
+    module, test = cassette_parts(item, item.config.rootpath)
     if name is None:
         return settings.cassette_dir / module / f"{test}.yaml"
     path = Path(name)
     if not path.suffix:
         path = path.with_suffix(".yaml")
     return path if path.is_absolute() else settings.cassette_dir / module / path
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteSpec:
+    """One cassette of a test: its file, record mode and interceptor options.
+
+    The first is the primary: the one recorded into and the `httpdeck_cassette`
+    fixture's value; the others replay only (record mode `none`)."""
+
+    path: Path
+    record_mode: str
+    options: dict[str, Any]
+
+
+def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
+    """The test's cassettes, from its `httpdeck_cassette` markers.
+
+    A marker without a name gives options (the closest marker wins per
+    option) for every cassette of the test; each marker with a name adds a
+    cassette with its own options on top. Without named markers the test has
+    one cassette at the default path. Named cassettes come in the order they
+    are written, the test's own before its class's and module's.
+    """
+    shared: dict[str, Any] = {}
+    named: list[tuple[str, dict[str, Any]]] = []
+    groups: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for node, mark in item.iter_markers_with_node("httpdeck_cassette"):
+        options = check_marker_args(
+            "httpdeck_cassette",
+            mark.args,
+            mark.kwargs,
+            ("name", *CASSETTE_OPTIONS),
+            positional=("name",),
+        )
+        name = options.pop("name", None)
+        if name is None:
+            for key, value in options.items():
+                shared.setdefault(key, value)
+        else:
+            groups.setdefault(id(node), []).append((str(name), options))
+    for group in groups.values():  # closest node first; decorators apply bottom-up
+        named.extend(reversed(group))
+
+    def build(name: str | None, own: dict[str, Any], *, primary: bool) -> CassetteSpec:
+        merged = {**shared, **own}
+        mode = str(merged.pop("record_mode", settings.record_mode))
+        if mode not in RECORD_MODES:
+            msg = (
+                f"@pytest.mark.httpdeck_cassette(record_mode={mode!r}) is not valid: "
+                f"choose one of {', '.join(RECORD_MODES)}."
+            )
+            pytest.fail(msg, pytrace=False)
+        headers = (
+            *settings.filter_headers,
+            *split_list(merged.pop("filter_headers", ())),
+            *split_list(merged.pop("redact_headers", ())),
+        )
+        if headers:
+            merged["redact_headers"] = tuple(dict.fromkeys(headers))
+        if settings.match_on:
+            merged.setdefault("match_on", settings.match_on)
+        path = cassette_path(settings, item, name)
+        return CassetteSpec(path, mode if primary else "none", merged)
+
+    if not named:
+        return [build(None, {}, primary=True)]
+    return [build(name, own, primary=i == 0) for i, (name, own) in enumerate(named)]
 
 
 def seed_for_test(run_seed: int, nodeid: str) -> int:
@@ -388,14 +488,14 @@ def seed_for_test(run_seed: int, nodeid: str) -> int:
 
 
 def records(item: pytest.Item, settings: Settings) -> bool:
-    """Whether this test may record a cassette (its record mode is not `none`)."""
+    """Whether this test may record a cassette (its primary cassette's record
+    mode is not `none`): such a test needs the real server."""
     names = getattr(item, "fixturenames", ())
-    if "httpdeck_cassette" not in names and "httpdeck_client" not in names:
+    if "httpdeck_client" not in names:
         return False
-    markers = list(item.iter_markers("httpdeck_cassette"))
-    if not markers:
-        return "httpdeck_cassette" in names and settings.record_mode != "none"
-    return any(m.kwargs.get("record_mode", settings.record_mode) != "none" for m in markers)
+    if "httpdeck_cassette" not in names and item.get_closest_marker("httpdeck_cassette") is None:
+        return False
+    return cassette_specs(item, settings)[0].record_mode != "none"
 
 
 def network_for(item: pytest.Item, settings: Settings) -> tuple[bool, tuple[str, ...]]:

@@ -31,6 +31,8 @@ class TestState:
     guard_exit: ExitStack | None = None
     # (fixture name, FakeHTTPClient) pairs checked after the test body
     fakes: list[tuple[str, Any]] = field(default_factory=list)
+    # the CassetteSet installed on httpdeck_client, if the test uses cassettes
+    cassettes: Any = None
 
 
 SETTINGS = pytest.StashKey[Settings]()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from httpdeck.client import HTTPClient, HTTPClientConfig
+    from httpdeck.testing._cassette import Cassette
     from httpdeck.testing._chaos_proxy import ChaosProxy
     from httpdeck.testing._fake import FakeHTTPClient
     from httpdeck.testing._fake_data import FakeDataFactory
@@ -233,14 +234,53 @@ async def httpdeck_client(
     `httpdeck_client` marker; closed at teardown."""
     from httpdeck.testing import _plugin_runtime as runtime
 
-    _state(request)
-    config = runtime.client_config(request.node, httpdeck_client_config)
-    client = runtime.make_client(request.node, config)
+    state = _state(request)
+    item: pytest.Item = request.node
+    config = runtime.client_config(item, httpdeck_client_config)
+    client = runtime.make_client(item, config)
+    if _uses_cassettes(item):
+        from httpdeck.testing._plugin_cassettes import make_cassettes
+
+        state.cassettes = make_cassettes(item, request.config.stash[SETTINGS])
+        state.cassettes.install(client)
     await client.start()
     try:
         yield client
     finally:
-        await client.stop()
+        try:
+            if state.cassettes is not None:
+                state.cassettes.finish(client, request.config.stash[STATS], request.config.rootpath)
+        finally:
+            await client.stop()
+
+
+def _uses_cassettes(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return (
+        "httpdeck_cassette" in names
+        or "httpdeck_cassettes" in names
+        or item.get_closest_marker("httpdeck_cassette") is not None
+    )
+
+
+@pytest.fixture
+def httpdeck_cassette(request: pytest.FixtureRequest, httpdeck_client: HTTPClient) -> Cassette:
+    """The test's (primary) cassette, replayed and recorded through httpdeck_client:
+    `<cassette_dir>/<test module>/<test name>.yaml` unless the `httpdeck_cassette`
+    marker names it; `play_count`, `all_played`, `requests`, `recorded`. Saved
+    at teardown."""
+    cassette: Cassette = _state(request).cassettes.cassettes[0]
+    return cassette
+
+
+@pytest.fixture
+def httpdeck_cassettes(
+    request: pytest.FixtureRequest, httpdeck_client: HTTPClient
+) -> list[Cassette]:
+    """Every cassette of the test (several `httpdeck_cassette("name")` markers),
+    the primary first."""
+    cassettes: list[Cassette] = _state(request).cassettes.cassettes
+    return cassettes
 
 
 @async_fixture
