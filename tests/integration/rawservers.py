@@ -38,6 +38,7 @@ from yarl import URL
 
 __all__ = [
     "Behaviour",
+    "QuickServer",
     "RawConnection",
     "RawRequest",
     "RawServer",
@@ -358,3 +359,70 @@ def record_bytes() -> Behaviour:
             conn.server.bytes_received += len(data)
 
     return run
+
+
+class QuickServer:
+    """A minimal, fast keep-alive server (an asyncio.Protocol, no parsing
+    beyond the blank line ending each head) answering every request with the
+    same response: for soaks, where the server must not be the bottleneck.
+    Requests must not have a body."""
+
+    def __init__(self, body: bytes = b"ok", *, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = 0
+        self.requests = 0
+        self.connections = 0
+        self._response = response_bytes(200, body)
+        self._server: asyncio.Server | None = None
+        self._transports: set[asyncio.Transport] = set()
+
+    @property
+    def url(self) -> URL:
+        return URL.build(scheme="http", host=self.host, port=self.port)
+
+    def _protocol(self) -> asyncio.Protocol:
+        server = self
+
+        class Protocol(asyncio.Protocol):
+            def __init__(self) -> None:
+                self.pending = b""
+                self.transport: asyncio.Transport | None = None
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                assert isinstance(transport, asyncio.Transport)
+                self.transport = transport
+                server.connections += 1
+                server._transports.add(transport)
+
+            def data_received(self, data: bytes) -> None:
+                self.pending += data
+                count = self.pending.count(b"\r\n\r\n")
+                if count:
+                    self.pending = self.pending[self.pending.rindex(b"\r\n\r\n") + 4 :]
+                    server.requests += count
+                    assert self.transport is not None
+                    self.transport.write(server._response * count)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                if self.transport is not None:
+                    server._transports.discard(self.transport)
+
+        return Protocol()
+
+    async def __aenter__(self) -> Self:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._protocol, self.host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.close()
+            for transport in list(self._transports):
+                transport.abort()
+            await self._server.wait_closed()
