@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from httpdeck.client._exceptions import HTTPStatusError
-from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._models import HttpResponse
 from httpdeck.client._result import Err, Ok
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ class ChaosReport:
 
 
 class RunRecorder:
-    """Counts a run's attempts (the injector calls `attempt`) and what the
-    test records: `outcome(result)` for each finished request and
+    """Counts a run's attempts (the injector counts `requests`, `attempts`
+    and `retries` as they pass) and what the test records: `outcome(result)` for each finished request and
     `transition(old, new)` for each circuit breaker state change."""
 
     def __init__(self, *, clock: Callable[[], float]) -> None:
@@ -102,13 +102,6 @@ class RunRecorder:
         self.retries = 0
         self.outcomes: Counter[str] = Counter()
         self.transitions: list[Transition] = []
-
-    def attempt(self, request: Request) -> None:
-        self.attempts += 1
-        if request.attempt:
-            self.retries += 1
-        else:
-            self.requests += 1
 
     def outcome(self, outcome: object) -> None:
         """Record a request's final outcome: a `Result`, a response or an exception."""

@@ -15,9 +15,9 @@ import hashlib
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._interceptors import CallNext
@@ -238,6 +238,7 @@ class FaultInjector:
         self._origin = clock()
         self._rules: list[FaultRule] = []
         self._global: FaultRule | None = None
+        self._order: tuple[FaultRule, ...] = ()
         self._errors: TransportErrors | None = None
         self.run = RunRecorder(clock=self._elapsed)
         fault_list = tuple(faults)
@@ -248,11 +249,15 @@ class FaultInjector:
         elif schedule is not None:
             msg = "FaultInjector got a schedule but no faults: pass faults=[...] to go with it."
             raise ValueError(msg)
+        self._reorder()
+
+    def _reorder(self) -> None:
+        self._order = (*self._rules, *([self._global] if self._global else []))
 
     @property
     def rules(self) -> list[FaultRule]:
         """The rules in the order they are tried."""
-        return [*self._rules, *([self._global] if self._global else [])]
+        return list(self._order)
 
     def on(
         self,
@@ -274,6 +279,7 @@ class FaultInjector:
             raise ValueError(msg)
         rule = FaultRule(method, url, name=rule_name)
         self._rules.append(rule)
+        self._reorder()
         return rule
 
     def _elapsed(self) -> float:
@@ -311,7 +317,7 @@ class FaultInjector:
 
     def _decide(self, request: Request) -> tuple[FaultRule, Tick] | None:
         elapsed: float | None = None
-        for rule in self.rules:
+        for rule in self._order:
             if not rule.matches(request):
                 continue
             call = rule.calls
@@ -332,11 +338,23 @@ class FaultInjector:
                 return rule, tick
         return None
 
+    def _count(self, request: Request) -> bool:
+        """Count the attempt; True when no rule can fire (the fast path)."""
+        run = self.run
+        run.attempts += 1
+        if request.attempt:
+            run.retries += 1
+        else:
+            run.requests += 1
+        return not self.enabled or not self._order
+
     async def handle(self, request: Request, call_next: CallNext) -> HttpResponse:
         """Run one attempt through the engine: inject a fault or call through."""
-        self.run.attempt(request)
-        if not self.enabled or (not self._rules and self._global is None):
+        if self._count(request):
             return await call_next(request)
+        return await self._inject(request, call_next)
+
+    async def _inject(self, request: Request, call_next: CallNext) -> HttpResponse:
         decision = self._decide(request)
         if decision is None:
             return await call_next(request)
@@ -347,14 +365,14 @@ class FaultInjector:
                 len(self.log),
                 tick.elapsed,
                 rule.name,
-                tick.index,
+                tick.call,
                 fault,
                 request.method,
                 str(request.url),
                 request.attempt,
             )
         )
-        seed_text = f"{self.seed}\x1f{rule.name}\x1f{tick.key or tick.index}\x1frng"
+        seed_text = f"{self.seed}\x1f{rule.name}\x1f{tick.key or tick.call}\x1frng"
         rng = random.Random(hashlib.blake2b(seed_text.encode(), digest_size=8).digest())
         if self._errors is None:
             self._errors = TransportErrors(self.config)
@@ -449,8 +467,13 @@ class FaultInjectionTransport(_Placement):
         if start is not None:
             await start()
 
-    async def send(self, request: Request) -> HttpResponse:
-        return await self.injector.handle(request, self.inner.send)
+    def send(self, request: Request) -> Coroutine[Any, Any, HttpResponse]:
+        # Hands back the inner coroutine itself (no frame of its own): with no
+        # fault to consider, the wrapper costs one counter update.
+        injector = self.injector
+        if injector._count(request):
+            return self.inner.send(request)
+        return injector._inject(request, self.inner.send)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -483,4 +506,7 @@ class FaultInjectionInterceptor(_Placement):
         self._init_injector(injector, config, options)
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
-        return await self.injector.handle(request, call_next)
+        injector = self.injector
+        if injector._count(request):
+            return await call_next(request)
+        return await injector._inject(request, call_next)

@@ -19,10 +19,12 @@ Sequence("fail", "fail", "ok")      # fail twice, then succeed for good
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "Always",
@@ -40,11 +42,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
+class Tick(NamedTuple):
     """What a schedule sees for one call that its rule matched.
 
-    - `index`: the 0-based count of calls this rule has matched before this one.
+    - `call`: the 0-based count of calls this rule has matched before this one.
     - `attempt`: the request's attempt (0 is the first, 1 the first retry).
     - `elapsed`: seconds since the injector started, on its (injectable) clock.
     - `seed`, `rule`: the injector's seed and the rule's name.
@@ -54,7 +55,7 @@ class Tick:
       sides of `Probability(0.5) & Probability(0.5)` draw independently.
     """
 
-    index: int
+    call: int
     attempt: int = 0
     elapsed: float = 0.0
     seed: int = 0
@@ -63,15 +64,32 @@ class Tick:
     path: str = ""
 
     def branch(self, name: str) -> Tick:
-        return replace(self, path=self.path + name)
+        return self._replace(path=self.path + name)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream(seed: int, rule: str, path: str, salt: str) -> int:
+    return _digest(f"{seed}\x1f{rule}\x1f{path}\x1f{salt}")
 
 
 def unit_interval(tick: Tick, salt: str = "") -> float:
-    """A number in [0, 1) fixed by (seed, rule, key or index, path, salt)."""
-    who = tick.key if tick.key is not None else str(tick.index)
-    text = f"{tick.seed}\x1f{tick.rule}\x1f{who}\x1f{tick.path}\x1f{salt}"
-    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2.0**64
+    """A number in [0, 1) fixed by (seed, rule, path, salt) and the call index
+    (or the request key): SplitMix64 over a stream picked by hashing."""
+    x = _stream(tick.seed, tick.rule, tick.path, salt)
+    if tick.key is None:
+        x = (x + (tick.call + 1) * 0x9E3779B97F4A7C15) & _MASK
+    else:
+        x ^= _digest(tick.key)
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return (x ^ (x >> 31)) / 2.0**64
 
 
 class Schedule(ABC):
@@ -158,7 +176,7 @@ class First(Schedule):
         _count("First(n)", self.n, 0)
 
     def fires(self, tick: Tick) -> bool:
-        return tick.index < self.n
+        return tick.call < self.n
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +197,7 @@ class EveryNth(Schedule):
             raise ValueError(msg)
 
     def fires(self, tick: Tick) -> bool:
-        return (tick.index + self.n - self.offset) % self.n == self.n - 1
+        return (tick.call + self.n - self.offset) % self.n == self.n - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +219,7 @@ class Burst(Schedule):
             _count("Burst(every)", self.every, self.length)
 
     def fires(self, tick: Tick) -> bool:
-        offset = tick.index - self.start
+        offset = tick.call - self.start
         if offset < 0:
             return False
         if self.every is not None:
@@ -255,7 +273,7 @@ class Sequence(Schedule):
         object.__setattr__(self, "cycle", cycle)
 
     def fires(self, tick: Tick) -> bool:
-        index = tick.index % len(self.steps) if self.cycle else tick.index
+        index = tick.call % len(self.steps) if self.cycle else tick.call
         return index < len(self.steps) and self.steps[index]
 
     def __repr__(self) -> str:
