@@ -7,11 +7,18 @@ faults.Timeout("read")
 faults.Latency(0.2, jitter=0.05)
 ```
 
-See `httpdeck.testing._faults` for the table of what each fault produces.
+See docs/faults.md for the table of what each fault produces.
 """
 
-from httpdeck.testing._faults import (
+from httpdeck.testing._body_faults import (
     BadContentLength,
+    InvalidJSON,
+    SlowDrip,
+    StallBody,
+    TruncatedBody,
+    WrongContentType,
+)
+from httpdeck.testing._faults import (
     BlackHole,
     ConnectionRefused,
     ConnectionReset,
@@ -19,16 +26,11 @@ from httpdeck.testing._faults import (
     DNSFailure,
     Fault,
     FaultEnv,
-    InvalidJSON,
     Latency,
     PoolExhausted,
-    SlowDrip,
-    StallBody,
     Status,
     Timeout,
     TLSFailure,
-    TruncatedBody,
-    WrongContentType,
 )
 
 __all__ = [
