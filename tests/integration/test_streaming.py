@@ -65,7 +65,19 @@ def app(step: asyncio.Event) -> web.Application:
         await request.read()
         raise web.HTTPTemporaryRedirect("/upload")
 
+    async def form(request: web.Request) -> web.Response:
+        fields = await request.post()
+        parsed = {
+            name: (value.filename, value.content_type, value.file.read().decode())
+            if isinstance(value, web.FileField)
+            else value
+            for name, value in fields.items()
+        }
+        chunked = request.headers.get("Transfer-Encoding") == "chunked"
+        return web.json_response({"fields": parsed, "chunked": chunked})
+
     application = web.Application()
+    application.router.add_post("/form", form)
     application.router.add_get("/chunks", chunks)
     application.router.add_get("/ndjson", ndjson)
     application.router.add_get("/big", big)
@@ -205,3 +217,29 @@ async def test_a_reset_in_the_middle_of_the_body_is_a_transport_error() -> None:
             await read_stream(client, server, received)
         assert client.transport.pool.connection_counts() == (0, 0)  # type: ignore[attr-defined]
     assert caught.value.sent is True
+
+
+async def test_multipart_with_a_streamed_file_part(serve: Serve) -> None:
+    url = await serve(app(asyncio.Event()))
+
+    async def lines() -> AsyncIterator[bytes]:
+        for n in range(1000):
+            yield f"line {n}\n".encode()
+
+    async with HTTPClient() as client:
+        result = await client.post_multipart(
+            url / "form",
+            [
+                ("title", "Ada ✓"),
+                ("tag", "a"),
+                ("tag", "b"),
+                ("log", ("app.log", lines(), "text/plain")),
+                ("blob", ("x.bin", b"\x00\x01")),
+            ],
+        )
+    echoed = result.unwrap().json()
+    assert echoed["chunked"] is True
+    fields = echoed["fields"]
+    assert fields["title"] == "Ada ✓"
+    assert fields["log"] == ["app.log", "text/plain", "".join(f"line {n}\n" for n in range(1000))]
+    assert fields["blob"][:2] == ["x.bin", "application/octet-stream"]

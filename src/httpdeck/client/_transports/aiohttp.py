@@ -8,6 +8,7 @@ mapped onto httpdeck's errors here, with the request attached and with
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -132,8 +133,12 @@ class ConnectionPool:
             raise HTTPClientClosedError(msg)
         if self._session is None:
             self._connector = _connector(self.config.pool, self.dns)
+            # unsafe=True: keep cookies of hosts given by IP address too (aiohttp
+            # drops them by default; browsers, httpx and requests keep them).
             jar: aiohttp.abc.AbstractCookieJar = (
-                aiohttp.CookieJar() if self.config.cookie_jar else aiohttp.DummyCookieJar()
+                aiohttp.CookieJar(unsafe=True)
+                if self.config.cookie_jar
+                else aiohttp.DummyCookieJar()
             )
             self._session = aiohttp.ClientSession(
                 connector=self._connector,
@@ -232,8 +237,12 @@ def map_error(exc: BaseException, request: Request) -> HTTPClientError:
         msg = f"TLS handshake failed for {where}: {exc}."
         return HTTPConnectionError(msg, request=request, sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
+        # asyncio words a refusal "Connect call failed"; say what the OS said.
+        errno = exc.os_error.errno
+        reason = f"{os.strerror(errno)} [Errno {errno}]" if errno else str(exc.os_error)
         msg = (
-            f"Cannot connect to {request.url.host}:{request.url.port} for {where}: {exc.os_error}."
+            f"Cannot connect to {request.url.host}:{request.url.port} for {where}: {reason}. "
+            "Check that the server is up and listening on that host and port."
         )
         return HTTPConnectionError(msg, request=request, sent=False)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
