@@ -24,7 +24,7 @@ APP_CONFTEST = """
 # In strict mode every async test gets `@pytest.mark.asyncio`; auto mode needs none.
 FIXTURE_TESTS = """
     import pytest
-    from yarl import URL
+    from aiohttp import web
 
     from httpdeck import HTTPClientProtocol, RetryPolicy, is_testing
     from httpdeck.testing import FakeResponse, faults, schedules
@@ -45,6 +45,19 @@ FIXTURE_TESTS = """
     async def test_client_marker_configures_the_client(httpdeck_client, httpdeck_server):
         response = (await httpdeck_client.get(httpdeck_server.url / "team")).unwrap()
         assert response.json()["team"] == "payments"
+
+    async def other_app():
+        async def other(request):
+            return web.json_response({{"path": "other", "team": None}})
+
+        app = web.Application()
+        app.router.add_get("/", other)
+        return app
+
+    @pytest.mark.httpdeck_server(app=other_app)
+    async def test_server_marker_gives_the_app(httpdeck_client, httpdeck_server):
+        response = (await httpdeck_client.get(httpdeck_server.url)).unwrap()
+        assert response.json()["path"] == "other"
 
     async def test_chaos_proxy_in_front_of_the_server(httpdeck_client, httpdeck_chaos_proxy):
         response = (await httpdeck_client.get(httpdeck_chaos_proxy.url / "via")).unwrap()
@@ -106,7 +119,7 @@ def test_every_fixture_works_in_strict_and_auto_mode(project: Project, mode: str
     project.tests(source)
     # -W error: an unclosed session or a leaked socket from any fixture fails the run.
     result = project.run("-s", "--httpdeck-seed=1234", "-W", "error")
-    result.assert_outcomes(passed=10)
+    result.assert_outcomes(passed=11)
     result.stdout.fnmatch_lines(["*retry testing: True"])
     result.stdout.fnmatch_lines(
         [
@@ -173,13 +186,20 @@ FAKE_CHECKS = """
 
     async def test_the_stub_modules_fake_is_checked_too(httpdeck_stub_module):
         httpdeck_stub_module.fake.route("GET", "https://api.example.com/health").respond()
+
+    async def test_a_server_without_an_app_says_how_to_give_one(httpdeck_server):
+        pass
+
+    @pytest.mark.httpdeck_cassette(recordmode="once")
+    async def test_a_misspelt_marker_option_is_named(httpdeck_client):
+        pass
 """
 
 
 def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(project: Project) -> None:
     project.tests(FAKE_CHECKS)
     result = project.run()
-    result.assert_outcomes(passed=3, failed=4)
+    result.assert_outcomes(passed=3, failed=4, errors=2)
     result.stdout.fnmatch_lines(
         [
             "*_ test_unused_route_fails_the_test _*",
@@ -212,5 +232,20 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(project: 
         [
             "*_ test_the_stub_modules_fake_is_checked_too _*",
             "httpdeck_stub_module.fake: 1 route was never called:",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of test_a_server_without_an_app_says_how_to_give_one _*",
+            "httpdeck_server needs an app: define a fixture named httpdeck_app that returns an "
+            "aiohttp.web.Application, or mark the test "
+            "@pytest.mark.httpdeck_server(app=app_or_factory).",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of test_a_misspelt_marker_option_is_named _*",
+            "@pytest.mark.httpdeck_cassette got an unknown option 'recordmode'; known options: "
+            "name, record_mode, match_on, filter_headers, *",
         ]
     )

@@ -142,7 +142,7 @@ def test_markers_are_registered(project: Project) -> None:
         "httpdeck_client(**config)",
         "httpdeck_fake(**options)",
         "httpdeck_fake_data(*, seed=None, locale=None)",
-        "httpdeck_server(app)",
+        "httpdeck_server(app=...)",
     ):
         result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])
 

@@ -337,7 +337,8 @@ MARKERS = {
         "httpdeck_fake_data(*, seed=None, locale=None): seed and locale of httpdeck_fake_data."
     ),
     "httpdeck_server": (
-        "httpdeck_server(app): the aiohttp.web app (or a factory of it) that httpdeck_server serves."
+        "httpdeck_server(app=...): the aiohttp.web app (or a function returning one, sync or "
+        "async) that httpdeck_server serves."
     ),
 }
 

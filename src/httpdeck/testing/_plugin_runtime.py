@@ -183,7 +183,10 @@ async def server_app(item: pytest.Item, request: pytest.FixtureRequest) -> web.A
             "httpdeck_server", marker.args, marker.kwargs, ("app",), positional=("app",)
         )
         if "app" not in options:
-            pytest.fail("@pytest.mark.httpdeck_server needs the app: httpdeck_server(app).")
+            pytest.fail(
+                "@pytest.mark.httpdeck_server needs the app: httpdeck_server(app=...).",
+                pytrace=False,
+            )
         source = options["app"]
     else:
         source = request.getfixturevalue("httpdeck_app")

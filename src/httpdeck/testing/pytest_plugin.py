@@ -354,10 +354,10 @@ def httpdeck_fake_data(request: pytest.FixtureRequest) -> FakeDataFactory:
 @pytest.fixture
 def httpdeck_app() -> web.Application:
     """The app httpdeck_server serves: override this fixture (or use the
-    `httpdeck_server(app)` marker)."""
+    `httpdeck_server(app=...)` marker)."""
     msg = (
         "httpdeck_server needs an app: define a fixture named httpdeck_app that returns an "
-        "aiohttp.web.Application, or mark the test @pytest.mark.httpdeck_server(app_or_factory)."
+        "aiohttp.web.Application, or mark the test @pytest.mark.httpdeck_server(app=app_or_factory)."
     )
     pytest.fail(msg, pytrace=False)
 
