@@ -85,6 +85,14 @@ def test_headers_mapping_and_pairs_override_defaults(client: HTTPClient) -> None
     assert request.headers["Accept"] == "text/html"
 
 
+def test_a_header_given_twice_is_sent_twice_and_replaces_the_default() -> None:
+    client = HTTPClient(HTTPClientConfig(headers={"Accept": "text/html"}))
+    request = client.build_request(
+        "GET", BASE, headers=[("accept", "application/json"), ("Accept", "text/plain")]
+    )
+    assert request.headers.getall("Accept") == ["application/json", "text/plain"]
+
+
 def test_user_agent_can_be_replaced_per_request(client: HTTPClient) -> None:
     request = client.build_request("GET", BASE, headers={"User-Agent": "probe/1"})
     assert request.headers.getall("User-Agent") == ["probe/1"]

@@ -173,10 +173,17 @@ def build_request(
         target = target.extend_query(_query_items(params))
     if (extra := options.get("headers")) is not None:
         pairs = extra.items() if isinstance(extra, Mapping) else extra
+        # A name the caller gives replaces the default; given twice, both are sent.
+        given: set[str] = set()
         for name, value in pairs:
             value = str(value)
             check_header(name, value)
-            headers[name] = value
+            key = name.lower()
+            if key in given:
+                headers.add(name, value)
+            else:
+                headers[name] = value
+                given.add(key)
     body: bytes | StreamBody | None = None
     if "json" in options:
         body = _json.dumps(options["json"], separators=(",", ":")).encode()
