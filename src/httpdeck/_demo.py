@@ -8,6 +8,7 @@ from typing import TextIO
 
 from aiohttp import web
 
+from httpdeck._demo_streaming import add_streaming_routes, streaming_rows
 from httpdeck.client import (
     ConnectionPoolConfig,
     Err,
@@ -22,7 +23,7 @@ from httpdeck.testing._server import LocalServer
 
 
 def demo_app() -> web.Application:
-    """A small JSON API: users, an echo, a flaky endpoint and a slow one."""
+    """A small JSON API (users, a slow endpoint), a download and an event stream."""
     users = {1: {"id": 1, "name": "Ada"}, 2: {"id": 2, "name": "Grace"}}
 
     async def list_users(request: web.Request) -> web.Response:
@@ -49,6 +50,7 @@ def demo_app() -> web.Application:
     app.router.add_get("/users/{id}", get_user)
     app.router.add_post("/users", create_user)
     app.router.add_get("/slow", slow)
+    add_streaming_routes(app)
     return app
 
 
@@ -96,6 +98,7 @@ async def run(out: TextIO) -> int:
             f"{ok} Ok over a pool of 10 connections",
             (time.perf_counter() - started) * 1000,
         )
+        await streaming_rows(client, base, lambda what, outcome, ms: _row(out, what, outcome, ms))
 
         port = server.port
     async with HTTPClient(config) as client:
