@@ -218,25 +218,28 @@ def split_list(value: object) -> tuple[str, ...]:
 def parse_host(entry: str, where: str) -> tuple[str, int | None]:
     """`host`, `host:port`, an IPv6 address, or `[v6]:port`, lowercased."""
     text = entry.strip().lower().rstrip(".")
-    port: int | None = None
-    host = text
+    host, port_text, ipv6 = text, None, False
+    valid = True
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":") or not rest[1:].isdigit():
-                host = ""
-            else:
-                port = int(rest[1:])
+        host, closed, rest = text[1:].partition("]")
+        valid = bool(closed) and (not rest or rest.startswith(":"))
+        port_text, ipv6 = (rest[1:] if rest else None), True
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
-        port = int(port_text) if port_text.isdigit() else -1
-    valid_port = port is None or 0 < port < 65536
-    if host and ":" in host:
+    elif ":" in text:
+        ipv6 = True
+    if ipv6:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            host = ""
-    if not host or not valid_port or not re.fullmatch(r"[a-z0-9._:\-*]+", host):
+            valid = False
+    else:
+        valid = valid and re.fullmatch(r"[a-z0-9._\-*]+", host) is not None
+    port: int | None = None
+    if port_text is not None:
+        port = int(port_text) if port_text.isdigit() else 0
+        valid = valid and 0 < port < 65536
+    if not valid:
         msg = (
             f"{where} has an invalid host {entry!r}: expected a host name, an IP address, "
             "host:port or [IPv6]:port, for example localhost,127.0.0.1:8080."
