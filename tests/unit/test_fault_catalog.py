@@ -92,7 +92,14 @@ def _client(fault: faults.Fault, placement: str, clock: FakeClock, inner: Transp
 
 
 ERRORS = [
-    (faults.ConnectionRefused(), HTTPConnectionError, False, None, "Connect call failed", False),
+    (
+        faults.ConnectionRefused(),
+        HTTPConnectionError,
+        False,
+        None,
+        "Cannot connect to api.test",
+        False,
+    ),
     (
         faults.DNSFailure(),
         HTTPConnectionError,
