@@ -26,6 +26,8 @@ QUIET = (
     "no:respx",
     "-p",
     "no:anyio",
+    "-p",
+    "no:recording",
 )
 
 

@@ -181,3 +181,36 @@ def test_importing_the_plugin_module_alone_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_sits_next_to_pytest_recording_and_pytest_httpx(project: Project) -> None:
+    project.tests(
+        """
+        import httpx
+        import pytest
+
+        @pytest.mark.asyncio
+        @pytest.mark.vcr
+        async def test_both(httpx_mock, httpdeck_fake):
+            httpx_mock.add_response(url="https://peer.example/", json={"peer": True})
+            httpdeck_fake.route("GET", "https://api.example.com/").respond(json={"ours": True})
+            async with httpx.AsyncClient() as client:
+                assert (await client.get("https://peer.example/")).json() == {"peer": True}
+            assert (await httpdeck_fake.get("https://api.example.com/")).unwrap().json() == {
+                "ours": True
+            }
+        """
+    )
+    # Only Flask-importing httpbin is left out; pytest-recording and pytest-httpx load.
+    result = project.pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:httpbin",
+        "--record-mode=none",
+        "--httpdeck-record-mode=none",
+        "--block-network",
+        "--httpdeck-block-network",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["plugins: *httpx-*recording-*httpdeck-*"])
