@@ -71,11 +71,12 @@ class BaseURLHTTPClient:
     def url_for(self, path: str | URL) -> URL:
         """The absolute URL for `path` (absolute URLs pass through unchanged)."""
         target = URL(path) if isinstance(path, str) else path
-        if target.is_absolute():
-            return target
-        if str(target).startswith("//"):
+        # yarl counts //host/x as absolute (it has a host), so check it first.
+        if target.host is not None and not target.scheme:
             msg = f"Path {str(path)!r} is protocol-relative; pass a path like '/users'."
             raise HTTPValidationError(msg)
+        if target.is_absolute():
+            return target
         return self.base_url.join(URL(str(target).lstrip("/"), encoded=True))
 
     async def start(self) -> None:
