@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
     import httpdeck.client as client
 
     if name == "__all__":
-        return ["__version__", *client.__all__]
+        return sorted(["__version__", *client.__all__])
     if name in client.__all__:
         value = getattr(client, name)
         globals()[name] = value

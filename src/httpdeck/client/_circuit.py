@@ -52,6 +52,8 @@ FailurePredicate = Callable[[HttpResponse | HTTPTransportError], bool]
 
 
 class CircuitState(enum.Enum):
+    """A circuit breaker's state: CLOSED (calls pass), OPEN (calls refused), HALF_OPEN (probing)."""
+
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"

@@ -29,11 +29,16 @@ from httpdeck.client._exceptions import HTTPClientError, HTTPInterceptorError, d
 from httpdeck.client._models import HttpResponse, Request, RequestContext, ResponseContext
 
 CallNext: TypeAlias = Callable[[Request], Awaitable[HttpResponse]]
+"""What an around interceptor calls to pass the request on: the rest of the chain,
+then the transport. It returns the response (the body is read for verb calls)."""
 Layer: TypeAlias = Callable[[Request, CallNext], Awaitable[HttpResponse]]
 
 
 @runtime_checkable
 class RequestInterceptor(Protocol):
+    """Runs before each attempt: `intercept_request(ctx)` may change `ctx.headers`
+    or `ctx.url`, and may return a new `RequestContext` (or None). Sync or async."""
+
     def intercept_request(
         self, context: RequestContext
     ) -> Awaitable[RequestContext | None] | RequestContext | None: ...
@@ -41,6 +46,9 @@ class RequestInterceptor(Protocol):
 
 @runtime_checkable
 class ResponseInterceptor(Protocol):
+    """Runs after each attempt: `intercept_response(ctx)` sees the response and
+    `ctx.duration`, and may replace `ctx.response` or return a new context. Sync or async."""
+
     def intercept_response(
         self, context: ResponseContext
     ) -> Awaitable[ResponseContext | None] | ResponseContext | None: ...
@@ -48,10 +56,14 @@ class ResponseInterceptor(Protocol):
 
 @runtime_checkable
 class AroundInterceptor(Protocol):
+    """Wraps each attempt: `intercept(request, call_next)` returns the response,
+    calling `call_next(request)` zero, one or more times."""
+
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse: ...
 
 
 Interceptor: TypeAlias = RequestInterceptor | ResponseInterceptor | AroundInterceptor
+"""Anything with `intercept_request`, `intercept_response` or `intercept` (or several)."""
 
 
 def _name(interceptor: object) -> str:

@@ -92,3 +92,4 @@ class Err(Generic[E]):
 
 
 Result: TypeAlias = Ok[T] | Err[E]
+"""`Ok[T] | Err[E]`: what the verb methods return, `Result[HttpResponse, HTTPClientError]`."""

@@ -17,6 +17,12 @@ from httpdeck.client._models import HttpResponse, Request
 
 @runtime_checkable
 class Transport(Protocol):
+    """Sends one request and hands back its response with the body unread.
+
+    Implement `send` and `aclose`; `start()` is optional and called by the
+    client before the first request when present.
+    """
+
     async def send(self, request: Request) -> HttpResponse:
         """Send `request` and return the response with its body unread."""
         ...

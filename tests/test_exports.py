@@ -1,0 +1,169 @@
+"""The public surface: `httpdeck.__all__` and `httpdeck.client.__all__` are sorted,
+complete and documented, and the client imports none of the testing tools."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import itertools
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+
+import httpdeck
+import httpdeck.client
+
+CLIENT_DIR = Path(httpdeck.client.__file__).parent
+
+
+def _public_attributes(module: types.ModuleType) -> set[str]:
+    """Names a user can reach on `module` without an underscore, submodules aside."""
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations"}  # `from __future__ import annotations`
+    }
+
+
+def test_client_all_is_sorted_and_unique() -> None:
+    names = httpdeck.client.__all__
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+
+
+def test_client_all_is_complete() -> None:
+    assert _public_attributes(httpdeck.client) == set(httpdeck.client.__all__)
+
+
+def test_top_level_all_is_the_client_api_and_the_version_sorted() -> None:
+    names = httpdeck.__all__
+    assert names == sorted(names)
+    assert set(names) == {"__version__", *httpdeck.client.__all__}
+
+
+@pytest.mark.parametrize("name", httpdeck.client.__all__)
+def test_every_exported_name_resolves_to_the_same_object(name: str) -> None:
+    assert getattr(httpdeck, name) is getattr(httpdeck.client, name)
+
+
+def test_unknown_top_level_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'httpdeck' has no attribute 'HTTPClinet'"):
+        _ = httpdeck.HTTPClinet
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    from importlib.metadata import version
+
+    assert httpdeck.__version__ == version("httpdeck")
+
+
+def _alias_docstring(name: str) -> str | None:
+    """The string literal right after `name = ...` / `name: T = ...` in the client modules."""
+    for path in sorted(CLIENT_DIR.rglob("*.py")):
+        body = ast.parse(path.read_text()).body
+        for statement, following in itertools.pairwise(body):
+            target = None
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                target = statement.target.id
+            elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                only = statement.targets[0]
+                target = only.id if isinstance(only, ast.Name) else None
+            if target != name:
+                continue
+            if (
+                isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                return following.value.value
+    return None
+
+
+@pytest.mark.parametrize("name", httpdeck.client.__all__)
+def test_every_exported_name_has_its_own_docstring(name: str) -> None:
+    value = getattr(httpdeck.client, name)
+    if inspect.isclass(value):
+        doc = vars(value).get("__doc__")
+    elif inspect.isfunction(value):
+        doc = value.__doc__
+    else:  # a type alias: documented by the string literal after it
+        doc = _alias_docstring(name)
+    assert doc, f"httpdeck.{name} has no docstring of its own"
+    assert len(doc.strip()) > 15, f"httpdeck.{name}'s docstring says too little: {doc!r}"
+
+
+@pytest.mark.parametrize("name", httpdeck.client.__all__)
+def test_exported_classes_and_functions_come_from_private_modules(name: str) -> None:
+    value = getattr(httpdeck.client, name)
+    module = getattr(value, "__module__", None)
+    if inspect.isclass(value) or inspect.isfunction(value):
+        assert module is not None
+        assert module.startswith("httpdeck.client._")
+
+
+def _fresh_interpreter(code: str) -> None:
+    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True, timeout=60)
+
+
+def test_the_client_imports_no_testing_tools() -> None:
+    _fresh_interpreter(
+        """
+        import sys
+        import httpdeck.client
+        from httpdeck import HTTPClient
+        loaded = sorted(
+            name for name in sys.modules
+            if name.split(".")[0] in {"pytest", "vcr", "faker", "_pytest"}
+            or name.startswith("httpdeck.testing")
+        )
+        assert not loaded, loaded
+        """
+    )
+
+
+def test_importing_httpdeck_alone_does_not_import_aiohttp() -> None:
+    _fresh_interpreter(
+        """
+        import sys
+        import httpdeck
+        assert "aiohttp" not in sys.modules
+        httpdeck.HTTPClient
+        assert "aiohttp" in sys.modules
+        """
+    )
+
+
+def _module_level_imports(path: Path) -> list[str]:
+    """Modules imported when `path` is imported: top level, outside `if TYPE_CHECKING:`.
+
+    Imports inside functions (HTTPModule.stub() loads the fake on demand) do not count.
+    """
+    found: list[str] = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+    return found
+
+
+def test_client_modules_import_only_aiohttp_yarl_and_the_stdlib() -> None:
+    allowed = {"aiohttp", "yarl", "multidict", "httpdeck", *sys.stdlib_module_names}
+    for path in sorted(CLIENT_DIR.rglob("*.py")):
+        for module in _module_level_imports(path):
+            assert module.split(".")[0] in allowed, f"{path.name} imports {module}"
+            assert not module.startswith("httpdeck.testing"), f"{path.name} imports {module}"
+            if module.split(".")[0] == "aiohttp":
+                assert path.parent.name == "_transports", f"{path.name} imports aiohttp"
+
+
+def test_py_typed_is_shipped() -> None:
+    package = Path(importlib.import_module("httpdeck").__file__ or "").parent
+    assert (package / "py.typed").is_file()
