@@ -245,6 +245,11 @@ async def test_status_takes_headers_body_and_http_date_retry_after() -> None:
 def test_status_fault_rejects_non_error_statuses(status: int) -> None:
     with pytest.raises(ValueError, match=f"4xx or 5xx status, got {status}"):
         faults.Status(status)
+    with pytest.raises(TypeError, match="integer status code, got '503'"):
+        faults.Status(_BAD_STATUS)
+
+
+_BAD_STATUS: Any = "503"
 
 
 @pytest.mark.asyncio
@@ -297,6 +302,16 @@ async def test_latency_distributions_are_seeded() -> None:
     exponential = draws(faults.Latency(0.5, distribution="exponential"), 4)
     assert min(exponential) >= 0
     assert 0.35 < sum(exponential) / len(exponential) < 0.65
+
+
+@pytest.mark.asyncio
+async def test_a_stall_past_the_end_of_a_short_body_still_times_out() -> None:
+    clock = FakeClock()
+    fault = faults.StallBody(after_bytes=10 * N)
+    async with _client(fault, "transport", clock, MemoryTransport()) as client:
+        error = (await client.get(URL)).unwrap_err()
+    assert isinstance(error, HTTPTimeoutError)
+    assert clock.sleeps == [2.0]
 
 
 @pytest.mark.asyncio

@@ -314,3 +314,28 @@ def test_misuse_is_reported_plainly() -> None:
         injector.on("GET", "*/d").inject(faults.Disconnect(), weights=[1, 2])
     with pytest.raises(ValueError, match=r"either injector= or its options \(seed\)"):
         FaultInjectionTransport(Echo(), injector=injector, seed=4)
+
+
+@pytest.mark.asyncio
+async def test_probability_and_burst_builders_and_counting_by_kind() -> None:
+    injector = FaultInjector(seed=9)
+    rule = injector.on(name="flaky").inject(faults.Status(502)).burst(1, 2).probability(1.0)
+    injector.on(name="never").inject(faults.Status(500)).when(schedules.Never())
+    assert repr(rule) == (
+        "<FaultRule 'flaky' faults=[Status(status=502, retry_after=None, body=None, headers={})]"
+        " schedule=(Burst(start=1, length=2, every=None) & Probability(p=1.0))>"
+    )
+    assert await _outcomes(injector, [_request() for _ in range(4)]) == ["200", "502", "502", "200"]
+    assert injector.count() == injector.count("status.502") == injector.count(rule="flaky") == 2
+    assert injector.count("status.500") == 0
+    assert [r.calls for r in injector.rules] == [4, 2]
+
+
+@pytest.mark.asyncio
+async def test_an_interceptor_with_nothing_to_inject_counts_and_calls_through() -> None:
+    interceptor = FaultInjectionInterceptor()
+    echo = Echo()
+    async with HTTPClient(transport=echo, interceptors=[interceptor]) as client:
+        assert isinstance(await client.get("http://h/x"), Ok)
+    assert echo.seen == ["GET /x"]
+    assert interceptor.injector.report().attempts == 1

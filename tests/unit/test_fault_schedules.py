@@ -101,6 +101,7 @@ def test_schedules_compose_with_and_or_not() -> None:
     assert fired(First(2) | EveryNth(5)) == [0, 1, 4, 9]
     assert fired(~First(10)) == [10, 11]
     assert repr(First(1) & ~EveryNth(2)) == "(First(n=1) & ~EveryNth(n=2, offset=0))"
+    assert repr(First(1) | Never()) == "(First(n=1) | Never())"
 
 
 def test_both_sides_of_a_composition_draw_independently() -> None:

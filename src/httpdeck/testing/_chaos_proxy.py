@@ -408,6 +408,8 @@ class ChaosProxy:
                 read.cancel()
 
     async def _closing(self, conn: _Connection, stream: Stream) -> None:
+        if conn.closed:
+            return
         for toxic in self._active(conn, stream):
             if toxic.type == "slow_close":
                 self._event(conn, toxic, "slow_close", toxic["delay"])
