@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, NoReturn, TypeAlias, TypeVar
+from typing import Any, Generic, NoReturn, TypeAlias, TypeVar
 
 T = TypeVar("T", covariant=True)
 E = TypeVar("E", covariant=True)
@@ -55,7 +55,7 @@ class Ok(Generic[T]):
     def map(self, fn: Callable[[T], U]) -> Ok[U]:
         return Ok(fn(self.value))
 
-    def map_err(self, fn: Callable[[object], object]) -> Ok[T]:
+    def map_err(self, fn: Callable[[Any], object]) -> Ok[T]:
         return self
 
 
@@ -84,7 +84,7 @@ class Err(Generic[E]):
     def unwrap_or(self, default: D) -> D:
         return default
 
-    def map(self, fn: Callable[[object], object]) -> Err[E]:
+    def map(self, fn: Callable[[Any], object]) -> Err[E]:
         return self
 
     def map_err(self, fn: Callable[[E], U]) -> Err[U]:
