@@ -160,5 +160,3 @@ async def test_a_seeded_chaos_run_through_the_real_client(serve: Serve) -> None:
     again = await chaos_run(serve, seed=2026)
     assert again.log == run.log
     assert again.post_results == run.post_results
-    other = await chaos_run(serve, seed=7)
-    assert other.log != run.log
