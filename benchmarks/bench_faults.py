@@ -213,29 +213,19 @@ def _rows(
     return rows
 
 
-async def _run(rounds: int, seconds: float) -> list[dict[str, Any]]:
+async def _run(url: str, rounds: int, seconds: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        url = f"http://127.0.0.1:{port}/items"
-        for concurrency in (1, 32):
-            subjects = {
-                name: client_subject(lambda: AiohttpTransport(CONFIG), wrap, url)
-                for name, wrap in WRAPS.items()
-            }
-            results = await _compare(
-                subjects, rounds=rounds, seconds=seconds, concurrency=concurrency
-            )
-            rows += _rows(
-                f"faults off: client.get over aiohttp, {concurrency} in flight",
-                results,
-                "AiohttpTransport",
-            )
-    finally:
-        server.terminate()
-        server.wait()
+    for concurrency in (1, 32):
+        subjects = {
+            name: client_subject(lambda: AiohttpTransport(CONFIG), wrap, url)
+            for name, wrap in WRAPS.items()
+        }
+        results = await _compare(subjects, rounds=rounds, seconds=seconds, concurrency=concurrency)
+        rows += _rows(
+            f"faults off: client.get over aiohttp, {concurrency} in flight",
+            results,
+            "AiohttpTransport",
+        )
     subjects = {
         name: client_subject(MemoryTransport, wrap, "http://bench.test/items")
         for name, wrap in WRAPS.items()
@@ -251,7 +241,16 @@ async def _run(rounds: int, seconds: float) -> list[dict[str, Any]]:
 def main(
     quick: bool = False, *, rounds: int | None = None, seconds: float | None = None
 ) -> list[dict[str, Any]]:
-    return asyncio.run(_run(rounds or (3 if quick else 9), seconds or (0.2 if quick else 0.6)))
+    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{int(server.stdout.readline())}/items"
+        return asyncio.run(
+            _run(url, rounds or (3 if quick else 9), seconds or (0.2 if quick else 0.6))
+        )
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _print(rows: list[dict[str, Any]]) -> None:
