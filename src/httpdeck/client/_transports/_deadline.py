@@ -13,7 +13,9 @@ request that queued behind a full pool times out having barely run (aiohttp
 The body may be read from another task than the one that sent the request,
 so the deadline cancels whichever task is waiting on it at expiry (the way
 asyncio.timeout does for one task), and a read that starts after expiry
-fails at once.
+fails at once. For the body, `RequestTiming` serves as the timer of
+aiohttp's payload reader (the same enter/exit/assert_timeout protocol as
+aiohttp's own TimerContext), so it is entered only when a read must wait.
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ class RequestTiming:
         elif self.on_expire is not None:
             # Nobody is reading: free the connection now, fail the next read.
             self.on_expire()
+
+    def assert_timeout(self) -> None:
+        """Raise TimeoutError once the deadline has passed (aiohttp's reader
+        calls this before handing out buffered data)."""
+        if self.expired:
+            raise TimeoutError
 
     def __enter__(self) -> None:
         if self.expired:

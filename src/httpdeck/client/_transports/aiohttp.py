@@ -267,10 +267,12 @@ _NO_USER_AGENT = ("User-Agent",)
 class _AiohttpStream:
     """The body of an aiohttp response, as a `ResponseStream`.
 
-    Reads run under the request's total deadline, and count bytes against
-    `max_response_bytes` after decompression: aiohttp inflates in bounded
-    steps as the body is read, so a decompression bomb is stopped with
-    memory flat.
+    The total deadline guards every wait for body data: it is installed as
+    the timer of aiohttp's payload reader, which enters it only when a read
+    has to wait, so a chunk already buffered costs nothing extra. Bytes are
+    counted against `max_response_bytes` after decompression: aiohttp
+    inflates in bounded steps as the body is read, so a decompression bomb
+    is stopped with memory flat.
     """
 
     __slots__ = ("_limit", "_request", "_response", "_timing")
@@ -286,65 +288,57 @@ class _AiohttpStream:
         self._request = request
         self._timing = timing
         self._limit = limit
+        if timing is not None:
+            # Same protocol as aiohttp's TimerContext (see _deadline).
+            response.content._timer = timing  # type: ignore[assignment]
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        content = self._response.content
-        timing, limit = self._timing, self._limit
-        received = 0
+        limit = self._limit
         try:
-            if limit is not None:
+            if limit is None:
+                async for chunk in self._response.content.iter_any():
+                    yield chunk
+            else:
                 self._check_length(limit)
-            while True:
-                if timing is None:
-                    chunk = await content.readany()
-                else:
-                    with timing:
-                        chunk = await content.readany()
-                if not chunk:
-                    break
-                if limit is not None:
+                received = 0
+                async for chunk in self._response.content.iter_any():
                     received += len(chunk)
                     if received > limit:
                         raise self._too_large(limit)
-                yield chunk
-        except _ERRORS as exc:
-            raise _map(exc, self._request, timing) from exc
+                    yield chunk
+        except (*_ERRORS, RuntimeError) as exc:
+            error = _map(exc, self._request, self._timing)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
-            if timing is not None:
-                timing.finish()
+            if self._timing is not None:
+                self._timing.finish()
 
     async def aread(self) -> bytes:
-        timing, limit = self._timing, self._limit
         try:
-            if limit is not None:
-                return await self._read_limited(limit)
-            if timing is None:
-                return await self._response.read()
-            with timing:
-                return await self._response.read()
-        except _ERRORS as exc:
-            raise _map(exc, self._request, timing) from exc
+            if self._limit is not None:
+                return await self._read_limited(self._limit)
+            return await self._response.read()
+        except (*_ERRORS, RuntimeError) as exc:
+            error = _map(exc, self._request, self._timing)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
-            if timing is not None:
-                timing.finish()
+            if self._timing is not None:
+                self._timing.finish()
 
     async def _read_limited(self, limit: int) -> bytes:
         self._check_length(limit)
-        content, timing = self._response.content, self._timing
         chunks: list[bytes] = []
         received = 0
-        while True:
-            if timing is None:
-                chunk = await content.readany()
-            else:
-                with timing:
-                    chunk = await content.readany()
-            if not chunk:
-                return b"".join(chunks)
+        async for chunk in self._response.content.iter_any():
             received += len(chunk)
             if received > limit:
                 raise self._too_large(limit)
             chunks.append(chunk)
+        return b"".join(chunks)
 
     def _check_length(self, limit: int) -> None:
         # A declared length is the size on the wire; only without a
@@ -375,9 +369,11 @@ class _AiohttpStream:
             self._timing.finish()
 
 
-def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> HTTPClientError:
-    if type(exc) is TimeoutError and timing is not None and timing.expired:
-        # httpdeck's own total deadline (aiohttp's timeouts are subclasses).
+def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> BaseException:
+    """The httpdeck error for `exc`; a RuntimeError not caused by the deadline
+    (a usage error such as two concurrent reads) is returned unchanged."""
+    if timing is not None and timing.expired:
+        # httpdeck's own total deadline, or the connection it closed at expiry.
         sent = timing.phase == "request"
         msg = (
             f"{describe(request)} did not complete within its total timeout of "
@@ -385,6 +381,8 @@ def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> 
             "TimeoutConfig.total or pass timeout=... for this request."
         )
         return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+    if isinstance(exc, RuntimeError):
+        return exc
     return map_error(exc, request)
 
 
