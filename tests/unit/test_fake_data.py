@@ -161,3 +161,15 @@ async def test_response_is_built_once_and_responder_per_call() -> None:
     me_bodies = [r.unwrap().json() for r in mes]
     assert me_bodies[0] != me_bodies[1]
     assert mes[0].unwrap().status == 201
+
+
+def test_nested_values_from_callables_are_json_ready() -> None:
+    value = FakeDataFactory().build(
+        lambda faker: {"at": dt.time(1, 2), "ids": (uuid.UUID(int=1),), "set": {2}, 3: "x"}
+    )
+    assert value == {
+        "at": "01:02:00",
+        "ids": ["00000000-0000-0000-0000-000000000001"],
+        "set": [2],
+        "3": "x",
+    }

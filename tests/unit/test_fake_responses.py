@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from yarl import URL as YarlURL
 
 from httpdeck.client import (
     ByteStream,
@@ -32,6 +33,7 @@ from httpdeck.testing import (
 pytestmark = pytest.mark.asyncio
 
 URL = "https://api.example.com/data"
+URL_OBJECT = YarlURL(URL)
 
 
 @pytest_asyncio.fixture
@@ -282,6 +284,7 @@ async def test_delay_advances_the_virtual_clock_without_sleeping() -> None:
         fake.route("GET", URL).respond(json=[], delay=2.5)
         response = await ok(fake)
     assert response.status == 200
+    assert fake.clock is clock
     assert (clock.now, clock.sleeps) == (102.5, [2.5])
 
 
@@ -330,3 +333,46 @@ async def test_fake_response_validation(kwargs: dict[str, Any], message: str) ->
 async def test_redirect_needs_a_redirect_status() -> None:
     with pytest.raises(ValueError, match="301, 302, 303, 307 or 308, got 200"):
         FakeResponse.redirect("/x", status=200)
+
+
+async def test_fake_response_properties_and_unknown_status_phrase() -> None:
+    response = FakeResponse(599, text="x", headers={"X-A": "1"})
+    assert (response.reason, response.body, response.headers["X-A"]) == ("", b"x", "1")
+    response.headers["X-A"] = "2"  # a copy
+    assert response.headers["X-A"] == "1"
+    assert repr(response) == "<FakeResponse [599] 1 bytes>"
+    assert repr(FakeError.timeout("read")) == "<FakeError read timeout>"
+
+
+async def test_sequences_take_exceptions_and_callables(fake: FakeHTTPClient) -> None:
+    fake.route("GET", URL).respond_sequence(
+        [HTTPConnectionError("down", sent=False), lambda request: FakeResponse(201)]
+    )
+    first = await fake.get(URL)
+    assert isinstance(first, Err)
+    assert str(first.error) == "down"
+    assert (await ok(fake)).status == 201
+
+
+async def test_a_responder_response_keeps_its_own_request(fake: FakeHTTPClient) -> None:
+    other = Request("GET", URL_OBJECT)
+    fake.route("GET", URL).respond_with(lambda request: HttpResponse(200, request=other))
+    assert (await ok(fake)).request is other
+
+
+async def test_a_failing_passthrough_is_recorded() -> None:
+    class Down:
+        async def send(self, request: Request) -> HttpResponse:
+            raise HTTPConnectionError("refused", request=request, sent=False)
+
+        async def aclose(self) -> None:
+            raise AssertionError("not ours to close")
+
+    async with FakeHTTPClient(
+        passthrough_hosts=["api.example.com"], passthrough_transport=Down()
+    ) as fake:
+        result = await fake.get(URL)
+        assert isinstance(result, Err)
+        call = fake.requests[0]
+        assert (call.passthrough, str(call.error)) == (True, "refused")
+        assert fake.unmatched_requests == []

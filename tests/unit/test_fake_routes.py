@@ -174,6 +174,8 @@ async def test_no_url_matches_any_url(fake: FakeHTTPClient) -> None:
 async def test_bare_path_matches_any_host_only_when_asked(fake: FakeHTTPClient) -> None:
     with pytest.raises(ValueError, match=r"has no host.*any_host=True"):
         fake.route("GET", "/health")
+    with pytest.raises(ValueError, match=r"has no host.*any_host=True"):
+        fake.route("GET", "/items/*")
     fake.route("GET", "/health", any_host=True).respond(200)
     fake.route("GET", "/items/*", any_host=True).respond(202)
     assert await status_of(fake, "GET", "https://a.example.com/health") == 200
@@ -370,3 +372,42 @@ async def test_transport_plugs_into_a_base_url_client() -> None:
         response = await api.get("/users/7")
     assert response.json() == {"id": 7}
     assert fake.requests[0].headers["User-Agent"].startswith("httpdeck/")
+
+
+async def test_first_declared_wins_between_any_method_and_one_method(fake: FakeHTTPClient) -> None:
+    fake.route("*", f"{API}/users").respond(200)
+    fake.route("GET", f"{API}/users").respond(201)
+    fake.route("POST", f"{API}/items").respond(202)
+    fake.route("*", f"{API}/items").respond(203)
+    assert await status_of(fake, "GET", f"{API}/users") == 200
+    assert await status_of(fake, "POST", f"{API}/items") == 202
+    assert await status_of(fake, "PUT", f"{API}/items") == 203
+
+
+async def test_bad_fake_arguments() -> None:
+    with pytest.raises(TypeError, match="config must be an HTTPClientConfig, got dict"):
+        FakeHTTPClient({"timeout": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="config must be an HTTPClientConfig, got str"):
+        FakeTransport(config="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="base_url must be an absolute http"):
+        FakeTransport(base_url="/v1")
+
+
+async def test_route_lists_and_reprs(fake: FakeHTTPClient) -> None:
+    users = fake.route("GET", f"{API}/users", name="users")
+    assert list(fake.routes) == [users]
+    assert users in fake.routes
+    assert fake.routes[:1] == [users]
+    assert repr(users) == f"<Route 'users' GET {API}/users (0 calls)>"
+    assert repr(fake) == "<FakeHTTPClient 1 routes>"
+    assert repr(fake.transport) == "<FakeTransport 1 routes>"
+
+
+async def test_a_fake_client_over_a_given_transport_shares_its_routes() -> None:
+    transport = FakeTransport()
+    transport.route("GET", f"{API}/a").respond(201)
+    async with FakeHTTPClient(transport=transport, routes=[Route("GET", f"{API}/b")]) as fake:
+        assert fake.transport is transport
+        assert await status_of(fake, "GET", f"{API}/a") == 201
+        assert await status_of(fake, "GET", f"{API}/b") == 200
+    assert len(transport.requests) == 2

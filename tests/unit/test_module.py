@@ -192,11 +192,15 @@ async def test_lifespan_shuts_down_when_boot_fails() -> None:
 
 async def test_provider_steps_and_lexigram_constructor() -> None:
     provider = HTTPProvider.from_config(HTTPClientConfig(), app="ignored")
+    await provider.shutdown()  # before anything: nothing to stop
     with pytest.raises(RuntimeError, match=r"not built yet: call `await provider.register"):
         provider.client  # noqa: B018 - the property raises
     container = SimpleContainer()
     await provider.boot(container)  # registers first when needed
     assert container.resolve(HTTPClientProtocol) is provider.client
+    other = SimpleContainer()
+    await provider.register(other)  # a second registration binds the same running client
+    assert other.resolve(HTTPClient) is provider.client
     await provider.shutdown()
     await provider.shutdown()
 

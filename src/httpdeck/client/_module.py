@@ -128,9 +128,6 @@ class _ResolvedResilience:
             return response
         return await inner.execute(request, send)
 
-    def __repr__(self) -> str:
-        return f"<resolved resilience {self.inner!r}>"
-
 
 def _default_factory(config: HTTPClientConfig, resilience: ResilienceStrategy) -> HTTPClient:
     return HTTPClient(config, resilience=resilience)

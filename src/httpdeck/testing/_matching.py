@@ -97,10 +97,6 @@ class Seen:
     def query(self) -> dict[str, tuple[str, ...]]:
         return _pairs(self.url.query.items())
 
-    @property
-    def query_key(self) -> tuple[tuple[str, str], ...]:
-        return tuple(sorted(self.url.query.items()))
-
     def json(self) -> Any:
         """The body decoded as JSON, or MISSING when it is not JSON."""
         if self._json is None:
