@@ -37,6 +37,7 @@ class Project:
     def __init__(self, pytester: pytest.Pytester) -> None:
         self.pytester = pytester
         self.path = pytester.path
+        self.ini()
 
     def ini(self, *, mode: str = "strict", extra: str = "") -> None:
         """pytest.ini as a strict project has it: asyncio `mode`, warnings as errors."""

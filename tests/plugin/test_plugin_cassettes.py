@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from plugin_project import Project
 
@@ -98,7 +99,8 @@ REPLAY = """
 """
 
 
-def test_record_then_replay_with_markers_faults_and_summary(project: Project) -> None:
+def test_record_then_replay_with_markers_faults_and_summary(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     project.ini(extra=INI)
     project.conftest(CONFTEST)
     project.tests(RECORD)
@@ -163,7 +165,10 @@ XDIST = """
 """
 
 
-def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(project: Project) -> None:
+def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
     project.ini(extra=INI)
     project.conftest(CONFTEST)
     project.tests(XDIST.format(mode="new_episodes"))

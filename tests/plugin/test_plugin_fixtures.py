@@ -110,7 +110,8 @@ FIXTURE_TESTS = """
 
 
 @pytest.mark.parametrize("mode", ["strict", "auto"])
-def test_every_fixture_works_in_strict_and_auto_mode(project: Project, mode: str) -> None:
+def test_every_fixture_works_in_strict_and_auto_mode(pytester: pytest.Pytester, mode: str) -> None:
+    project = Project(pytester)
     project.ini(mode=mode)
     project.conftest(APP_CONFTEST)
     source = FIXTURE_TESTS.replace("{{", "{").replace("}}", "}")
@@ -132,7 +133,8 @@ def test_every_fixture_works_in_strict_and_auto_mode(project: Project, mode: str
     )
 
 
-def test_retry_testing_mode_can_be_turned_off_in_the_ini(project: Project) -> None:
+def test_retry_testing_mode_can_be_turned_off_in_the_ini(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     project.ini(extra="httpdeck_retry_testing = false\n")
     project.tests(
         """
@@ -196,7 +198,10 @@ FAKE_CHECKS = """
 """
 
 
-def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(project: Project) -> None:
+def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
     project.tests(FAKE_CHECKS)
     result = project.run()
     result.assert_outcomes(passed=3, failed=4, errors=2)

@@ -6,6 +6,7 @@ Only loopback addresses are contacted: the "forbidden" host is a server on
 
 from __future__ import annotations
 
+import pytest
 from plugin_project import Project
 
 CONFTEST = """
@@ -111,7 +112,10 @@ TESTS = """
 """
 
 
-def test_block_network_blocks_real_connections_to_hosts_not_allowed(project: Project) -> None:
+def test_block_network_blocks_real_connections_to_hosts_not_allowed(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
     project.conftest(CONFTEST)
     project.tests(TESTS)
     result = project.run("-s", "--httpdeck-block-network")

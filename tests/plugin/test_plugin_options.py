@@ -49,8 +49,9 @@ HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing
     ids=["record-mode-cli", "record-mode-ini", "seed", "block-network-ini", "allow-hosts"],
 )
 def test_bad_values_are_usage_errors_naming_the_valid_choices(
-    project: Project, args: list[str], ini: str, message: str
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
 ) -> None:
+    project = Project(pytester)
     project.ini(extra=ini)
     result = project.run_inprocess(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -58,8 +59,9 @@ def test_bad_values_are_usage_errors_naming_the_valid_choices(
 
 
 def test_header_shows_the_effective_settings_and_the_command_line_wins_over_ini(
-    project: Project,
+    pytester: pytest.Pytester,
 ) -> None:
+    project = Project(pytester)
     project.ini(
         extra="""
         httpdeck_record_mode = once
@@ -94,7 +96,10 @@ def test_header_shows_the_effective_settings_and_the_command_line_wins_over_ini(
     )
 
 
-def test_default_seed_is_random_and_printed_so_a_run_can_be_repeated(project: Project) -> None:
+def test_default_seed_is_random_and_printed_so_a_run_can_be_repeated(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
     result = project.run_inprocess("--co")
     header = next(line for line in result.outlines if line.startswith("httpdeck:"))
     match = re.search(r"seed=(\d+) \(random; repeat with --httpdeck-seed=(\d+)\)$", header)
@@ -105,7 +110,8 @@ def test_default_seed_is_random_and_printed_so_a_run_can_be_repeated(project: Pr
     )
 
 
-def test_help_lists_every_option_with_its_ini_twin_in_one_group(project: Project) -> None:
+def test_help_lists_every_option_with_its_ini_twin_in_one_group(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     result = project.run_inprocess("--help")
     result.stdout.fnmatch_lines(
         [
@@ -131,7 +137,8 @@ def test_help_lists_every_option_with_its_ini_twin_in_one_group(project: Project
         assert f"  {ini} " in text, ini
 
 
-def test_markers_are_registered(project: Project) -> None:
+def test_markers_are_registered(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     result = project.run_inprocess("--markers")
     for marker in (
         "httpdeck_cassette(name=None, *, record_mode=None, match_on=None, filter_headers=None",
@@ -147,7 +154,8 @@ def test_markers_are_registered(project: Project) -> None:
         result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])
 
 
-def test_start_up_imports_nothing_heavy_until_a_fixture_is_used(project: Project) -> None:
+def test_start_up_imports_nothing_heavy_until_a_fixture_is_used(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     project.tests(
         f"""
         import sys
@@ -183,7 +191,8 @@ def test_importing_the_plugin_module_alone_stays_light() -> None:
     assert out.strip() == "[]"
 
 
-def test_sits_next_to_pytest_recording_and_pytest_httpx(project: Project) -> None:
+def test_sits_next_to_pytest_recording_and_pytest_httpx(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
     project.tests(
         """
         import httpx

@@ -10,10 +10,7 @@ pytest start-up in every project that installs httpdeck.
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import os
-import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -229,6 +226,8 @@ def parse_host(entry: str, where: str) -> tuple[str, int | None]:
     elif ":" in text:
         ipv6 = True
     if ipv6:
+        import ipaddress
+
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
@@ -297,7 +296,7 @@ def load_settings(config: pytest.Config, *, worker_seed: int | None = None) -> S
         # An xdist worker uses the controller's seed, so all workers agree.
         seed, origin = worker_seed, "from the xdist controller"
     if seed is None:
-        seed = random.SystemRandom().randrange(10**6)
+        seed = int.from_bytes(os.urandom(4), "big") % 10**6
     return Settings(seed=seed, seed_origin=origin, **values)
 
 
@@ -401,6 +400,8 @@ def safe_name(name: str, *, limit: int = 120) -> str:
     """A file name for `name`: unsafe characters become `_`, long names get a hash."""
     cleaned = re.sub(r"[^A-Za-z0-9_.\-\[\]=]", "_", name).strip(".") or "test"
     if len(cleaned) > limit:
+        import hashlib
+
         digest = hashlib.sha1(name.encode()).hexdigest()[:10]
         cleaned = f"{cleaned[: limit - 11]}-{digest}"
     return cleaned
@@ -487,6 +488,8 @@ def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
 def seed_for_test(run_seed: int, nodeid: str) -> int:
     """The seed of one test: stable for (run seed, test id), whatever ran before it
     or on which xdist worker (the same formula as `FakeDataFactory.derive_seed`)."""
+    import hashlib
+
     digest = hashlib.sha256(f"{run_seed}:{nodeid}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
 

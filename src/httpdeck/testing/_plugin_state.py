@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from httpdeck.testing._plugin_config import Settings
+from httpdeck.testing._plugin_config import Settings, seed_for_test
 from httpdeck.testing._plugin_stats import RunStats
 
 if TYPE_CHECKING:
@@ -26,13 +26,22 @@ class TestState:
 
     __test__ = False  # not a test class, whatever pytest's collection rules say
 
-    seed: int
+    run_seed: int
+    nodeid: str
     guard: NetworkGuard | None = None
     guard_exit: ExitStack | None = None
     # (fixture name, FakeHTTPClient) pairs checked after the test body
     fakes: list[tuple[str, Any]] = field(default_factory=list)
     # the CassetteSet installed on httpdeck_client, if the test uses cassettes
     cassettes: Any = None
+    _seed: int | None = None
+
+    @property
+    def seed(self) -> int:
+        """This test's seed, derived on first use (most tests never need one)."""
+        if self._seed is None:
+            self._seed = seed_for_test(self.run_seed, self.nodeid)
+        return self._seed
 
 
 SETTINGS = pytest.StashKey[Settings]()

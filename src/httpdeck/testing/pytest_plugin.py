@@ -147,7 +147,7 @@ def _retry_testing(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash[SETTINGS]
-    state = TestState(seed=cfg.seed_for_test(settings.seed, item.nodeid))
+    state = TestState(settings.seed, item.nodeid)
     item.stash[TEST_STATE] = state
     _retry_testing(item.config)
     block, hosts = cfg.network_for(item, settings)
@@ -194,7 +194,7 @@ def _state(request: pytest.FixtureRequest) -> TestState:
     state = item.stash.get(TEST_STATE, None)
     if state is None:  # a fixture used outside the normal test protocol
         settings = request.config.stash[SETTINGS]
-        state = TestState(seed=cfg.seed_for_test(settings.seed, item.nodeid))
+        state = TestState(settings.seed, item.nodeid)
         item.stash[TEST_STATE] = state
     request.config.stash[STATS].used = True
     return state
