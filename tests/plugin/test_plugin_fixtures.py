@@ -9,6 +9,12 @@ APP_CONFTEST = """
     import pytest
     from aiohttp import web
 
+    from httpdeck import HTTPClientConfig
+
+    @pytest.fixture
+    def httpdeck_client_config():
+        return HTTPClientConfig(headers={"X-Team": "platform"})
+
     @pytest.fixture
     def httpdeck_app():
         async def echo(request):
@@ -38,7 +44,7 @@ FIXTURE_TESTS = """
 
     async def test_client_reaches_the_local_server(httpdeck_client, httpdeck_server):
         response = (await httpdeck_client.get(httpdeck_server.url / "hello")).unwrap()
-        assert response.json() == {{"path": "/hello", "team": None}}
+        assert response.json() == {{"path": "/hello", "team": "platform"}}
         assert httpdeck_server.url.host == "127.0.0.1"
 
     @pytest.mark.httpdeck_client(headers={{"X-Team": "payments"}})
@@ -64,11 +70,14 @@ FIXTURE_TESTS = """
         assert response.json()["path"] == "/via"
         assert httpdeck_chaos_proxy.connections == 1
 
-    async def test_stub_module(httpdeck_stub_module):
+    @pytest.mark.httpdeck_faults(faults.Status(502), schedule=schedules.First(1))
+    async def test_stub_module(httpdeck_stub_module, httpdeck_faults):
         stub = httpdeck_stub_module
         stub.fake.route("GET", "https://api.example.com/health").respond(json={{"ok": True}})
         client = stub.container.resolve(HTTPClientProtocol)
         assert client is stub.fake
+        assert client.config.headers == {{"X-Team": "platform"}}
+        assert (await client.get("https://api.example.com/health")).unwrap_err().status == 502
         response = (await client.get("https://api.example.com/health")).unwrap()
         assert response.json() == {{"ok": True}}
 
@@ -128,7 +137,7 @@ def test_every_fixture_works_in_strict_and_auto_mode(pytester: pytest.Pytester, 
             "seed: 1234 (repeat with --httpdeck-seed=1234)",
             "cassettes: 0 played (0 interactions), 0 recorded (0 interactions)",
             "unused interactions: 0",
-            "faults injected: 2 (latency x1, status.503 x1)",
+            "faults injected: 3 (latency x1, status.502 x1, status.503 x1)",
         ]
     )
 

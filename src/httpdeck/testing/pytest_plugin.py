@@ -307,9 +307,10 @@ async def httpdeck_fake(
 
 @pytest.fixture
 def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
-    """A seeded `FaultInjector`, installed in httpdeck_client and httpdeck_fake
-    (whichever the test uses), outermost, so it also hits replayed cassette
-    traffic. Configure it with `.on(...)` rules or the `httpdeck_faults` marker."""
+    """A seeded `FaultInjector`, installed in httpdeck_client, httpdeck_fake and
+    httpdeck_stub_module's fake (whichever the test uses), outermost, so it also
+    hits replayed cassette traffic. Configure it with `.on(...)` rules or the
+    `httpdeck_faults` marker."""
     from httpdeck.testing import _plugin_runtime as runtime
 
     state = _state(request)
@@ -318,6 +319,8 @@ def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
         for name in ("httpdeck_fake", "httpdeck_client")
         if name in request.fixturenames
     ]
+    if "httpdeck_stub_module" in request.fixturenames:
+        clients.append(request.getfixturevalue("httpdeck_stub_module").fake)
     injector = runtime.make_injector(request.node, state.seed, clients)
     try:
         yield injector
