@@ -48,9 +48,10 @@ class RequestTiming:
     """The pool limit and total deadline of one request in flight."""
 
     __slots__ = (
+        "_cancelling",
         "_handle",
         "_loop",
-        "_waiters",
+        "_waiter",
         "done",
         "expired",
         "on_expire",
@@ -67,7 +68,10 @@ class RequestTiming:
         self.pool_wait: asyncio.Timeout | None = None
         self.phase: Phase = "pool"
         self._handle: asyncio.TimerHandle | None = None
-        self._waiters: dict[asyncio.Task[object], int] = {}
+        # One task waits at a time: the sender for the head, then the reader
+        # (aiohttp refuses two concurrent reads of one body).
+        self._waiter: asyncio.Task[object] | None = None
+        self._cancelling = 0
         self.expired = False
         self.done = False
         self.on_expire: Callable[[], None] | None = None
@@ -93,9 +97,8 @@ class RequestTiming:
     def _expire(self) -> None:
         self._handle = None
         self.expired = True
-        if self._waiters:
-            for task in self._waiters:
-                task.cancel()
+        if self._waiter is not None:
+            self._waiter.cancel()
         elif self.on_expire is not None:
             # Nobody is reading: free the connection now, fail the next read.
             self.on_expire()
@@ -111,7 +114,11 @@ class RequestTiming:
             raise TimeoutError
         task = asyncio.current_task()
         assert task is not None
-        self._waiters[task] = task.cancelling()
+        if self._waiter is not None:
+            msg = "Two tasks are waiting on one request at the same time."
+            raise RuntimeError(msg)
+        self._waiter = task
+        self._cancelling = task.cancelling()
 
     def __exit__(
         self,
@@ -119,12 +126,15 @@ class RequestTiming:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        cancelling = self._waiters.pop(task)
+        task, self._waiter = self._waiter, None
         # Our own cancel becomes a TimeoutError; a cancel from anyone else
         # (the caller, a TaskGroup) stays a CancelledError.
-        if exc_type is asyncio.CancelledError and self.expired and task.uncancel() <= cancelling:
+        if (
+            exc_type is asyncio.CancelledError
+            and self.expired
+            and task is not None
+            and task.uncancel() <= self._cancelling
+        ):
             raise TimeoutError from exc
 
 
