@@ -115,6 +115,8 @@ async def test_503_then_200_is_retried_once(serve: object, stream: bool) -> None
         assert in_use(client) == 0
     assert (response.status, body) == (200, b"answer 2")
     assert len(seen) == 2
+    assert response.request is not None
+    assert response.request.attempt + 1 == len(seen)  # reported attempts == requests seen
     assert metrics.count("http.request.status", status_class="5xx", attempt="0") == 1
     assert metrics.count("http.request.status", status_class="2xx", attempt="1") == 1
 
@@ -178,6 +180,8 @@ async def test_a_connection_closed_mid_response_is_retried() -> None:
     assert (response.status, response.content) == (200, b"fine")
     assert reasons == [HTTPProtocolError.__name__]
     assert len(server.requests) == 2
+    assert response.request is not None
+    assert response.request.attempt + 1 == len(server.requests)
 
 
 async def test_a_stall_past_the_read_timeout_is_retried() -> None:
@@ -192,6 +196,8 @@ async def test_a_stall_past_the_read_timeout_is_retried() -> None:
         assert in_use(client) == 0
     assert response.status == 200
     assert len(server.requests) == 2
+    assert response.request is not None
+    assert response.request.attempt + 1 == len(server.requests)
     (first,) = outcomes
     assert isinstance(first, HTTPTimeoutError)
     assert first.phase == "read"
