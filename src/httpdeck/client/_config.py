@@ -60,10 +60,11 @@ class TimeoutConfig:
 
     - `connect`: opening the TCP (and TLS) connection.
     - `pool`: waiting for a free connection when the pool is full; not counted
-      against `total`.
+      against `total`. None: the wait may last up to the total timeout.
     - `read`: the gap between two reads of the response.
     - `write`: sending one chunk of a streamed request body.
-    - `total`: the whole request once it has a connection, body included.
+    - `total`: the whole request from the moment a pool slot is granted
+      (connecting, sending, the body); for `sse()`, the response head only.
       None means `ConnectionPoolConfig.timeout`.
     """
 
