@@ -11,6 +11,8 @@ from rawservers import RawServer, stall, trickle
 
 from conftest import Serve
 from httpdeck.client import (
+    AiohttpTransport,
+    ConnectionPool,
     ConnectionPoolConfig,
     HTTPClient,
     HTTPClientConfig,
@@ -190,3 +192,19 @@ async def test_the_callers_own_cancellation_is_not_turned_into_an_http_timeout()
                 await client.request("GET", server.url)
         assert not isinstance(caught.value, HTTPTimeoutError)
         assert client.transport.pool.connection_counts()[1] == 0  # type: ignore[attr-defined]
+
+
+class SlowResolver:
+    async def resolve(self, host: str, port: int) -> list[str]:
+        await asyncio.sleep(5)
+        return ["127.0.0.1"]
+
+
+async def test_a_slow_lookup_is_bounded_by_the_total_and_nothing_is_sent() -> None:
+    cfg = config(total=0.2)
+    pool = ConnectionPool(cfg, resolver=SlowResolver())
+    async with HTTPClient(cfg, transport=AiohttpTransport(pool=pool)) as client:
+        with pytest.raises(HTTPTimeoutError) as caught:
+            await client.request("GET", "http://slow-dns.test:1/")
+    assert caught.value.phase == "total"
+    assert caught.value.sent is False

@@ -7,6 +7,7 @@ own exceptions never escape it.
 HTTPClientError
 ├── HTTPConfigError            bad configuration value (also a ValueError)
 ├── HTTPValidationError        bad URL, header, host, port, timeout (also a ValueError)
+│   └── HTTPUnsafeURLError     the URL safety gate refused a host (defined in _safety)
 ├── HTTPClientClosedError      the client was used after stop()/close()
 ├── HTTPTransportError         the exchange with the server failed; carries `sent`
 │   ├── HTTPConnectionError    refused, reset, DNS, TLS, disconnected
