@@ -27,11 +27,18 @@ from httpdeck.testing._cassette_errors import CassetteMissError
 from httpdeck.testing._cassette_format import (
     CassetteFile,
     format_for,
+    gc_paused,
     locked,
     read_cassette,
     write_cassette,
 )
-from httpdeck.testing._cassette_model import CassetteRequest, Interaction, Raw
+from httpdeck.testing._cassette_model import (
+    CassetteRequest,
+    Interaction,
+    KeyParts,
+    Raw,
+    key_parts,
+)
 from httpdeck.testing._matchers import Matcher, all_match, failures, key_function
 
 log = logging.getLogger("httpdeck.cassette")
@@ -91,20 +98,23 @@ class Cassette:
         self._key = key_function(matchers)
         self._filter = filter_request
         self._cache_dir = cache_dir
-        file = read_cassette(self.path, self.format, cache_dir=cache_dir)
-        self._metadata = file.metadata
-        self.existed = file.exists
-        self._start_digest = file.digest
-        self._base_digest = file.digest
-        loaded = [Interaction(raw) for raw in file.interactions]
-        self._base: list[Interaction] = [] if record_mode == "rewrite" else loaded
-        replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and file.exists)
-        self._playable: list[Interaction] = loaded if replays else []
-        self.can_record = record_mode != "none" and not (record_mode == "once" and file.exists)
-        self._plays = [0] * len(self._playable)
-        self._filtered: list[CassetteRequest | bool | None] = [False] * len(self._playable)
-        self._index: dict[tuple[Any, ...], list[int]] | None = None
-        self._session: list[Slot] = []
+        with gc_paused():
+            file = read_cassette(self.path, self.format, cache_dir=cache_dir)
+            self._metadata = file.metadata
+            self.existed = file.exists
+            self._start_digest = file.digest
+            self._base_digest = file.digest
+            loaded = [Interaction(record) for record in file.records]
+            self._base: list[Interaction] = [] if record_mode == "rewrite" else loaded
+            replays = record_mode in ("none", "new_episodes") or (
+                record_mode == "once" and file.exists
+            )
+            self._playable: list[Interaction] = loaded if replays else []
+            self.can_record = record_mode != "none" and not (record_mode == "once" and file.exists)
+            self._plays = [0] * len(self._playable)
+            self._filtered: list[CassetteRequest | bool | None] = [False] * len(self._playable)
+            self._index = self._build_index(file.keys) if self._playable else {}
+            self._session: list[Slot] = []
         self.from_cache = file.from_cache
 
     # -- what it holds -----------------------------------------------------------
@@ -155,22 +165,26 @@ class Cassette:
             self._filtered[index] = filtered
         return filtered  # type: ignore[return-value]
 
-    def _build_index(self) -> dict[tuple[Any, ...], list[int]]:
+    def _build_index(self, keys: list[KeyParts] | None) -> dict[tuple[Any, ...], list[int]]:
+        if keys is None or len(keys) != len(self._playable):
+            keys = [key_parts(i.method, i.uri) for i in self._playable]
         index: dict[tuple[Any, ...], list[int]] = {}
-        for number, interaction in enumerate(self._playable):
-            raw = interaction.raw["request"]
-            probe = CassetteRequest(str(raw["method"]), str(raw["uri"]))
-            index.setdefault(self._key(probe), []).append(number)
+        make_key = self._key
+        for number, parts in enumerate(keys):
+            key = make_key(parts)
+            bucket = index.get(key)
+            if bucket is None:
+                index[key] = [number]
+            else:
+                bucket.append(number)
         return index
 
     def find(self, request: CassetteRequest) -> Interaction | None:
         """The interaction to replay for `request` (marked played), else None."""
         if not self._playable:
             return None
-        if self._index is None:
-            self._index = self._build_index()
         last = None
-        for number in self._index.get(self._key(request), ()):
+        for number in self._index.get(self._key(request.key_parts), ()):
             plays = self._plays[number]
             if plays and not self.allow_playback_repeats:
                 continue
@@ -310,18 +324,19 @@ class Cassette:
             return self._base
         # Another writer changed the file since we read it: build on theirs.
         self._metadata = disk.metadata or self._metadata
-        return [Interaction(raw) for raw in disk.interactions]
+        return [Interaction(record) for record in disk.records]
 
     def _unreplaced(self, base: list[Interaction], fresh: list[Interaction]) -> list[Interaction]:
         by_key: dict[tuple[Any, ...], list[CassetteRequest]] = {}
         for interaction in fresh:
-            by_key.setdefault(self._key(interaction.request), []).append(interaction.request)
+            request = interaction.request
+            by_key.setdefault(self._key(request.key_parts), []).append(request)
         kept = []
         for interaction in base:
             stored = (
                 interaction.request if interaction.session else self._filter(interaction.request)
             )
-            twins = by_key.get(self._key(stored), []) if stored is not None else []
+            twins = by_key.get(self._key(stored.key_parts), []) if stored is not None else []
             if interaction.session or not any(
                 all_match(new, stored, self._matchers)  # type: ignore[arg-type]
                 for new in twins

@@ -17,12 +17,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import marshal
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +32,7 @@ import yaml
 from vcr.serializers import jsonserializer, yamlserializer  # type: ignore[import-untyped]
 
 from httpdeck.testing._cassette_errors import MalformedCassetteError
-from httpdeck.testing._cassette_model import Format, Raw
+from httpdeck.testing._cassette_model import Format, KeyParts, Raw, key_parts
 
 try:
     import fcntl
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover - Windows: no cross-process lock
     fcntl = None  # type: ignore[assignment]
 
 CASSETTE_FORMAT_VERSION = 1  # vcrpy's `version: 1`
-_CACHE_VERSION = 1
+_CACHE_VERSION = 3
 _CACHE_MAX_ENTRIES = 256
 CacheDir = str | os.PathLike[str] | Literal[False] | None
 
@@ -65,12 +66,22 @@ def resolve_cache_dir(cache_dir: CacheDir) -> Path | None:
 
 @dataclass(slots=True)
 class CassetteFile:
-    """A cassette file as read: its interactions (vcrpy dicts) and identity."""
+    """A cassette file as read: its interactions and identity.
 
-    interactions: list[Raw] = field(default_factory=list)
+    `records` holds each interaction as a vcrpy dict, or, when it came from the
+    cache, as that dict's marshal bytes, decoded only when used: 5,000 bytes
+    objects load (and are garbage-collected) far faster than 150,000 dicts,
+    lists and strings."""
+
+    records: list[Raw | bytes] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
     digest: str | None = None  # SHA-256 of the bytes; None when there is no file
     from_cache: bool = False
+    keys: list[KeyParts] | None = None  # each interaction's index key parts
+
+    @property
+    def interactions(self) -> list[Raw]:
+        return [marshal.loads(r) if isinstance(r, bytes) else r for r in self.records]
 
     @property
     def exists(self) -> bool:
@@ -185,9 +196,9 @@ def _cache_get(cache_dir: Path, digest: str, fmt: Format) -> dict[str, Any] | No
     return value if isinstance(value, dict) else None
 
 
-def _cache_put(cache_dir: Path, digest: str, fmt: Format, value: dict[str, Any]) -> None:
+def _cache_put(cache_dir: Path, digest: str, fmt: Format, entry: Callable[[], Any]) -> None:
     try:
-        payload = marshal.dumps(value)
+        payload = marshal.dumps(entry())
     except ValueError:  # an old cassette holding BytesIO/iterators: not cacheable
         return
     blob = hashlib.blake2b(payload, digest_size=32).digest() + payload
@@ -204,8 +215,27 @@ def _cache_put(cache_dir: Path, digest: str, fmt: Format, value: dict[str, Any])
 # -- files -----------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Building a parsed cassette allocates ~30 containers per interaction, none
+    of them garbage; the cyclic collector would scan the heap again and again
+    meanwhile (tenfold the load time of a 5,000-interaction cassette)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_cassette(path: Path, fmt: Format, *, cache_dir: Path | None) -> CassetteFile:
     """Read a cassette; a missing or empty file is an empty `CassetteFile` (as in vcrpy)."""
+    with gc_paused():
+        return _read(path, fmt, cache_dir)
+
+
+def _read(path: Path, fmt: Format, cache_dir: Path | None) -> CassetteFile:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -218,11 +248,24 @@ def read_cassette(path: Path, fmt: Format, *, cache_dir: Path | None) -> Cassett
     if cache_dir is not None:
         cached = _cache_get(cache_dir, digest, fmt)
         if cached is not None:
-            return CassetteFile(cached["interactions"], cached.get("metadata"), digest, True)
+            keys = cached["keys"]
+            return CassetteFile(cached["blobs"], cached["metadata"], digest, True, keys)
     interactions, metadata = parse(data, fmt, path)
+    keys = _keys(interactions)
     if cache_dir is not None:
-        _cache_put(cache_dir, digest, fmt, {"interactions": interactions, "metadata": metadata})
-    return CassetteFile(interactions, metadata, digest)
+        _cache_put(cache_dir, digest, fmt, lambda: _entry(interactions, metadata, keys))
+    return CassetteFile(list(interactions), metadata, digest, keys=keys)
+
+
+def _keys(interactions: list[Raw]) -> list[KeyParts]:
+    return [key_parts(str(i["request"]["method"]), str(i["request"]["uri"])) for i in interactions]
+
+
+def _entry(
+    interactions: list[Raw], metadata: dict[str, Any] | None, keys: list[KeyParts]
+) -> dict[str, Any]:
+    blobs = [marshal.dumps(raw) for raw in interactions]
+    return {"blobs": blobs, "metadata": metadata, "keys": keys}
 
 
 def write_cassette(
@@ -238,7 +281,9 @@ def write_cassette(
     write_atomic(path, data)
     digest = hashlib.sha256(data).hexdigest()
     if cache_dir is not None:
-        _cache_put(cache_dir, digest, fmt, {"interactions": interactions, "metadata": metadata})
+        _cache_put(
+            cache_dir, digest, fmt, lambda: _entry(interactions, metadata, _keys(interactions))
+        )
     return digest
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import marshal
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,6 +47,16 @@ Raw = dict[str, Any]
 EXTENSION = "httpdeck"
 # The status a recorded transport error carries, so vcrpy can still load it.
 ERROR_STATUS = 599
+
+
+KeyParts = tuple[str, "str | None", str]
+
+
+def key_parts(method: str, uri: str) -> KeyParts:
+    """(method, host, path) as vcrpy's method, host and path matchers see them:
+    what replay indexes interactions by."""
+    parsed = urlparse(uri)
+    return method, parsed.hostname, parsed.path or "/"
 
 
 class CassetteRequest:
@@ -84,6 +95,11 @@ class CassetteRequest:
         if self._parsed is None:
             self._parsed = urlparse(self._uri)
         return self._parsed
+
+    @property
+    def key_parts(self) -> KeyParts:
+        parsed = self.parsed_uri
+        return self.method, parsed.hostname, parsed.path or "/"
 
     @property
     def url(self) -> URL:
@@ -211,13 +227,20 @@ class CassetteResponse:
 class Interaction:
     """One recorded request and its response (or transport error)."""
 
-    __slots__ = ("_request", "_response", "raw", "session")
+    __slots__ = ("_raw", "_request", "_response", "session")
 
-    def __init__(self, raw: Raw, *, session: bool = False) -> None:
-        self.raw = raw
+    def __init__(self, raw: Raw | bytes, *, session: bool = False) -> None:
+        self._raw = raw  # bytes: the dict marshalled, decoded on first use
         self.session = session
         self._request: CassetteRequest | None = None
         self._response: CassetteResponse | None = None
+
+    @property
+    def raw(self) -> Raw:
+        """The interaction as vcrpy's dict."""
+        if isinstance(self._raw, bytes):
+            self._raw = marshal.loads(self._raw)
+        return self._raw  # type: ignore[return-value]
 
     @property
     def request(self) -> CassetteRequest:

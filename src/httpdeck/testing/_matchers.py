@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 from vcr import matchers as vcr_matchers  # type: ignore[import-untyped]
 
-from httpdeck.testing._cassette_model import CassetteRequest
+from httpdeck.testing._cassette_model import CassetteRequest, KeyParts
 
 Matcher: TypeAlias = Callable[[CassetteRequest, CassetteRequest], "bool | None"]
 MatchOn: TypeAlias = Iterable["str | Matcher"]
@@ -119,26 +119,24 @@ def resolve(
     return resolved
 
 
-KeyFunc: TypeAlias = Callable[[CassetteRequest], tuple[Any, ...]]
+KeyFunc: TypeAlias = Callable[[KeyParts], tuple[Any, ...]]
 
 
 def key_function(matchers: list[tuple[str, Matcher]]) -> KeyFunc:
-    """A function giving each request an index key. Requests that pass every
-    matcher always share a key (the key uses only what the built-in method,
-    host, path and uri matchers compare)."""
+    """A function turning a request's `key_parts` (method, host, path) into its
+    index key. Requests that pass every matcher always share a key: the key
+    keeps only what the built-in method, host, path and uri matchers compare."""
     used = {name for name, fn in matchers if BUILTIN.get(name) is fn}
     by_method = "method" in used
     by_uri = bool(used & {"uri", "url"})
     by_host = by_uri or "host" in used
     by_path = by_uri or "path" in used
+    if by_method and by_host and by_path:
+        return tuple
 
-    def key(request: CassetteRequest) -> tuple[Any, ...]:
-        parsed = request.parsed_uri
-        return (
-            request.method if by_method else None,
-            parsed.hostname if by_host else None,
-            (parsed.path or "/") if by_path else None,
-        )
+    def key(parts: KeyParts) -> tuple[Any, ...]:
+        method, host, path = parts
+        return (method if by_method else None, host if by_host else None, path if by_path else None)
 
     return key
 

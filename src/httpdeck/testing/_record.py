@@ -138,7 +138,7 @@ class RecordReplayInterceptor:
             cassette_path,
             record_mode=self.record_mode,
             matchers=resolve(match_on),
-            filter_request=self._filter_stored,
+            filter_request=_StoredFilter(self._redactor, before_record_request),
             allow_playback_repeats=allow_playback_repeats,
             cache_dir=resolve_cache_dir(cache_dir),
         )
@@ -152,22 +152,15 @@ class RecordReplayInterceptor:
 
     # -- the request pipeline ----------------------------------------------------
 
-    def _prepare(
-        self, request: CassetteRequest, *, stored: bool = False
-    ) -> tuple[CassetteRequest | None, Secrets]:
+    def _prepare(self, request: CassetteRequest) -> tuple[CassetteRequest | None, Secrets]:
         secrets = Secrets()
         if self._redactor is not None:
             request, secrets = self._redactor.request(request)
-        # Recorded requests were anonymized already (fake values are not
-        # anonymized again); redaction is idempotent and safe to repeat.
-        if self._anonymizer is not None and not stored:
+        if self._anonymizer is not None:
             request = self._anonymizer.request(request)
         if self._before_request is not None:
             return self._before_request(request), secrets
         return request, secrets
-
-    def _filter_stored(self, request: CassetteRequest) -> CassetteRequest | None:
-        return self._prepare(request, stored=True)[0]
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
         live = await _capture(request)
@@ -285,6 +278,24 @@ class RecordReplayInterceptor:
         return HttpResponse(
             recorded.status, headers=headers, stream=stream, request=request, reason=recorded.reason
         )
+
+
+class _StoredFilter:
+    """What recorded requests go through before matching: redaction (idempotent,
+    so safe to repeat; it catches cassettes recorded without it) and the user's
+    hook, as vcrpy does. Not anonymization: recorded values are fakes already.
+    (A separate object, so the cassette holds no reference back to the interceptor.)"""
+
+    __slots__ = ("_hook", "_redactor")
+
+    def __init__(self, redactor: Redactor | None, hook: BeforeRecordRequest | None) -> None:
+        self._redactor = redactor
+        self._hook = hook
+
+    def __call__(self, request: CassetteRequest) -> CassetteRequest | None:
+        if self._redactor is not None:
+            request = self._redactor.request(request)[0]
+        return self._hook(request) if self._hook is not None else request
 
 
 async def _capture(request: Request) -> CassetteRequest:
