@@ -28,6 +28,7 @@ CONFTEST = """
 
 INI = """
     httpdeck_match_on = method path query
+    httpdeck_filter_headers = X-Team-Token
 """
 
 RECORD = """
@@ -46,7 +47,8 @@ RECORD = """
     @pytest.mark.httpdeck_cassette("shared", filter_headers=["X-Secret"])
     async def test_named_cassette_redacts_listed_headers(httpdeck_client, httpdeck_server):
         url = httpdeck_server.url / "orders"
-        response = (await httpdeck_client.get(url, headers={"X-Secret": "hunter2"})).unwrap()
+        headers = {"X-Secret": "hunter2", "X-Team-Token": "swordfish"}
+        response = (await httpdeck_client.get(url, headers=headers)).unwrap()
         assert response.json()["echo"] == "hunter2"
 """
 
@@ -119,7 +121,8 @@ def test_record_then_replay_with_markers_faults_and_summary(pytester: pytest.Pyt
     assert [i["request"]["method"] for i in users["interactions"]] == ["GET", "GET"]
     assert users["interactions"][1]["request"]["uri"].endswith("/users/1")
     shared = (folder / "shared.yaml").read_text()
-    assert "hunter2" not in shared
+    assert "hunter2" not in shared  # the marker's filter_headers
+    assert "swordfish" not in shared  # the ini's httpdeck_filter_headers
     # A second cassette for the several-cassettes test, copied from the first.
     (folder / "users_too.yaml").write_text((folder / "test_users.yaml").read_text())
 
@@ -172,7 +175,13 @@ def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
     project.ini(extra=INI)
     project.conftest(CONFTEST)
     project.tests(XDIST.format(mode="new_episodes"))
-    recorded = project.run("-n", "2", "--httpdeck-record-mode=once", "--httpdeck-seed=5")
+    recorded = project.run(
+        "-n",
+        "2",
+        "--httpdeck-record-mode=once",
+        "--httpdeck-seed=5",
+        "--httpdeck-cassette-dir=tapes",
+    )
     recorded.assert_outcomes(passed=8)
     recorded.stdout.fnmatch_lines(
         [
@@ -181,14 +190,14 @@ def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
             "cassettes: 0 played (0 interactions), 5 recorded (8 interactions)",
         ]
     )
-    folder = project.path / "cassettes" / "test_generated"
+    folder = project.path / "tapes" / "test_generated"
     shared = yaml.safe_load((folder / "shared.yaml").read_text())
     paths = sorted(i["request"]["uri"].rsplit("/", 2)[-1] for i in shared["interactions"])
     assert paths == ["0", "1", "2", "3"]
     assert len(list(folder.glob("test_own*.yaml"))) == 4
 
     project.tests(XDIST.format(mode="none"))
-    replayed = project.run("-n", "2")
+    replayed = project.run("-n", "2", "--httpdeck-cassette-dir=tapes")
     replayed.assert_outcomes(passed=8)
     replayed.stdout.fnmatch_lines(
         [

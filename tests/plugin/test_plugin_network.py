@@ -100,6 +100,15 @@ TESTS = """
     async def test_the_plugins_own_server_is_always_reachable(httpdeck_client, httpdeck_server):
         assert (await httpdeck_client.get(httpdeck_server.url)).unwrap().text() == "hello"
 
+    async def test_the_command_line_allows_hosts():
+        # The run passes --httpdeck-allow-hosts=127.0.0.3.
+        server = await asyncio.start_server(lambda reader, writer: writer.close(), "127.0.0.3", 0)
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.3", port)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
     @pytest.mark.httpdeck_block_network(False)
     async def test_a_marker_turns_blocking_off(httpdeck_client, forbidden):
         url = f"http://127.0.0.2:{forbidden.port}/"
@@ -118,13 +127,13 @@ def test_block_network_blocks_real_connections_to_hosts_not_allowed(
     project = Project(pytester)
     project.conftest(CONFTEST)
     project.tests(TESTS)
-    result = project.run("-s", "--httpdeck-block-network")
-    result.assert_outcomes(passed=7)
+    result = project.run("-s", "--httpdeck-block-network", "--httpdeck-allow-hosts=127.0.0.3")
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(
         [
             "*CLIENT: httpdeck blocked GET http://127.0.0.2:*/users: the network is blocked for "
             "this test (--httpdeck-block-network) and 127.0.0.2 is not an allowed host "
-            "(allowed: no hosts). To let the test reach it, add the host to "
+            "(allowed: 127.0.0.3). To let the test reach it, add the host to "
             "--httpdeck-allow-hosts (ini: httpdeck_allow_hosts) or mark the test "
             # fnmatch: [[] and []] are a literal [ and ].
             "@pytest.mark.httpdeck_block_network(allow_hosts=[[]...[]]); to test without the "
