@@ -15,10 +15,9 @@ from httpdeck.testing._plugin_config import (
     parse_bool,
     parse_host,
     parse_seed,
-    safe_name,
-    seed_for_test,
     split_list,
 )
+from httpdeck.testing._plugin_markers import safe_name, seed_for_test
 from httpdeck.testing._plugin_stats import RunStats
 
 

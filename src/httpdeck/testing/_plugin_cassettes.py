@@ -13,7 +13,8 @@ import pytest
 from httpdeck.client import CallNext, HTTPClient, HttpResponse, Request
 from httpdeck.testing._cassette import Cassette
 from httpdeck.testing._cassette_errors import CassetteMissError
-from httpdeck.testing._plugin_config import CassetteSpec, Settings, cassette_specs
+from httpdeck.testing._plugin_config import Settings
+from httpdeck.testing._plugin_markers import CassetteSpec, cassette_specs
 from httpdeck.testing._plugin_stats import RunStats
 from httpdeck.testing._record import RecordReplayInterceptor
 

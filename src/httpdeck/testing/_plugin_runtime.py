@@ -25,7 +25,7 @@ from httpdeck.client import (
 )
 from httpdeck.client._retry_support import TESTING, set_testing
 from httpdeck.testing._fake import FakeHTTPClient
-from httpdeck.testing._plugin_config import check_marker_args, marker_kwargs
+from httpdeck.testing._plugin_markers import check_marker_args, marker_kwargs
 from httpdeck.testing._plugin_stats import RunStats
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(HTTPClientConfig))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from httpdeck.testing._plugin_config import Settings, seed_for_test
+from httpdeck.testing._plugin_config import Settings
+from httpdeck.testing._plugin_markers import seed_for_test
 from httpdeck.testing._plugin_stats import RunStats
 
 if TYPE_CHECKING:

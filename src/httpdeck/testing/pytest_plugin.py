@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pytest
 
 from httpdeck.testing import _plugin_config as cfg
+from httpdeck.testing import _plugin_markers as markers
 from httpdeck.testing._plugin_state import SETTINGS, STATS, TEST_STATE, TestState
 from httpdeck.testing._plugin_stats import RunStats
 
@@ -90,7 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, text in cfg.MARKERS.items():
+    for name, text in markers.MARKERS.items():
         config.addinivalue_line("markers", text if text.startswith(name) else f"{name}: {text}")
     workerinput = getattr(config, "workerinput", None)
     worker_seed = workerinput.get("httpdeck_seed") if workerinput else None
@@ -150,7 +151,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = TestState(settings.seed, item.nodeid)
     item.stash[TEST_STATE] = state
     _retry_testing(item.config)
-    block, hosts = cfg.network_for(item, settings)
+    block, hosts = markers.network_for(item, settings)
     if block:
         from httpdeck.testing._network import HostPolicy, NetworkGuard
 
