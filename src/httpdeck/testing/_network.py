@@ -17,6 +17,7 @@ allows a request to `http://localhost/`. Unix sockets are never blocked.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import socket
@@ -186,12 +187,24 @@ class NetworkGuard:
 
         target = URL(proxy) if proxy is not None else request.url
         host, port = target.host or "", target.port
-        if self.policy.allows(host, port):
+        if await self._allows(host, port):
             return
         self._refuse(BlockedAttempt(host, port, "httpdeck"))
         what = f"{request.method} {request.url}" + (f" (through proxy {proxy})" if proxy else "")
         message = blocked_message(what, host, self.policy)
         raise HTTPConnectionError(message, request=request, sent=False)
+
+    async def _allows(self, host: str, port: int | None) -> bool:
+        # As HostPolicy.allows, with the name lookup off the event loop.
+        policy = self.policy
+        if policy.allows_name(host, port):
+            return True
+        ip = to_ip(host)
+        if ip is not None:
+            return policy.allows_ip(ip, port)
+        loop = asyncio.get_running_loop()
+        addresses = await loop.run_in_executor(None, resolve, host)
+        return any(policy.allows_ip(address, port) for address in addresses)
 
     # -- raw sockets -------------------------------------------------------------
 
