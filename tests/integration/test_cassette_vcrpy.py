@@ -113,11 +113,13 @@ async def test_a_cassette_recorded_by_vcrpy_with_aiohttp_plays_back_here(tmp_pat
         base = server.url
         with vcrpy(path, "once"):
             live = await aiohttp_calls(base)
-    async with HTTPClient() as client:
-        async with use_cassette(
+    async with (
+        HTTPClient() as client,
+        use_cassette(
             client, path, record_mode="none", match_on=["method", "uri", "body"], cache_dir=False
-        ) as cassette:
-            replayed = await httpdeck_calls(client, base)
+        ) as cassette,
+    ):
+        replayed = await httpdeck_calls(client, base)
     assert replayed == live
     assert cassette.all_played
     # vcrpy stores aiohttp's `json=` argument as a mapping; it still matches our JSON body.
@@ -144,9 +146,12 @@ async def test_vcrpy_rewrites_our_extensions_intact(tmp_path: Path) -> None:
     path = tmp_path / "sse.yaml"
     async with LocalServer(app()) as server:
         base = server.url
-        async with HTTPClient() as client, use_cassette(client, path, cache_dir=False):
-            async with client.stream("GET", base / "events") as response:
-                chunks = [c async for c in response.aiter_bytes()]
+        async with (
+            HTTPClient() as client,
+            use_cassette(client, path, cache_dir=False),
+            client.stream("GET", base / "events") as response,
+        ):
+            chunks = [c async for c in response.aiter_bytes()]
         with vcrpy(path, "new_episodes"):
             async with aiohttp.ClientSession() as session, session.get(base / "users/3") as r:
                 await r.read()
