@@ -189,3 +189,36 @@ def test_parallel_processes_recording_into_one_cassette_lose_nothing(tmp_path: P
     uris = [i["request"]["uri"] for i in yaml.safe_load(path.read_text())["interactions"]]
     expected = {f"http://api.test/w{w}/{n}" for w in range(workers) for n in range(each)}
     assert sorted(uris) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- request: {method: GET, uri: x}\n  response: {}\n", "before 1.0"),
+        ("version: 1\n", "an `interactions` list"),
+        ("just text\n", "an `interactions` list"),
+    ],
+)
+def test_files_that_are_not_cassettes_say_what_a_cassette_is(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(MalformedCassetteError, match=problem):
+        read_cassette(path, "yaml", cache_dir=None)
+
+
+def test_the_cache_keeps_only_the_newest_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpdeck.testing._cassette_format as fmt
+
+    monkeypatch.setattr(fmt, "_CACHE_MAX_ENTRIES", 2)
+    cache = tmp_path / "cache"
+    for number in range(4):
+        path = tmp_path / f"c{number}.yaml"
+        path.write_text(GOOD.replace("string: ok", f"string: ok{number}"))
+        os.utime(path)
+        read_cassette(path, "yaml", cache_dir=cache)
+    assert len(list(cache.iterdir())) == 2
+    assert read_cassette(tmp_path / "c3.yaml", "yaml", cache_dir=cache).from_cache

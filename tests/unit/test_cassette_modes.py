@@ -254,3 +254,10 @@ async def test_use_cassette_removes_its_interceptor_on_exit(tmp_path: Path) -> N
         async with use_cassette(client, tmp_path / "c.yaml", cache_dir=False):
             assert len(client.interceptors) == 1
         assert len(client.interceptors) == 0
+
+
+async def test_before_record_response_returning_none_records_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    transport = await record(path, ["/a"], before_record_response=lambda response: None)
+    assert len(transport.calls) == 1
+    assert not path.exists()

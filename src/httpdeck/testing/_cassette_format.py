@@ -204,11 +204,12 @@ def _cache_put(cache_dir: Path, digest: str, fmt: Format, entry: Callable[[], An
     blob = hashlib.blake2b(payload, digest_size=32).digest() + payload
     with contextlib.suppress(OSError):  # the cache is an optimisation, never a failure
         cache_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(_cache_path(cache_dir, digest, fmt), blob, fsync=False)
-        entries = list(cache_dir.glob("*.marshal"))
-        if len(entries) > _CACHE_MAX_ENTRIES:
-            entries.sort(key=lambda p: p.stat().st_mtime)
-            for old in entries[: len(entries) - _CACHE_MAX_ENTRIES]:
+        target = _cache_path(cache_dir, digest, fmt)
+        write_atomic(target, blob, fsync=False)
+        others = [p for p in cache_dir.glob("*.marshal") if p != target]
+        if len(others) >= _CACHE_MAX_ENTRIES:
+            others.sort(key=lambda p: p.stat().st_mtime)
+            for old in others[: len(others) + 1 - _CACHE_MAX_ENTRIES]:
                 old.unlink(missing_ok=True)
 
 
