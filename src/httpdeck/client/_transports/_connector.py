@@ -29,7 +29,7 @@ import ipaddress
 import select
 import socket
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
@@ -199,7 +199,14 @@ class HardenedConnector(aiohttp.TCPConnector):
         timing = CURRENT.get()
         if timing is None:
             return await super().connect(req, traces, timeout)
-        if timing.pool_timeout is None or self._available_connections(req.connection_key) > 0:
+        key = req.connection_key
+        # An idle connection is reused without waiting (it holds no slot), so
+        # only a request that may queue needs the pool clock.
+        if (
+            timing.pool_timeout is None
+            or key in self._conns
+            or self._available_connections(key) > 0
+        ):
             connection = await super().connect(req, traces, timeout)
         else:
             wait = asyncio.timeout(timing.pool_timeout)
@@ -224,31 +231,42 @@ class HardenedConnector(aiohttp.TCPConnector):
             timing.slot_granted()
         return await super()._create_connection(req, traces, timeout)
 
-    async def _get(self, key: Any, traces: Any) -> Any:
+    def _get(self, key: Any, traces: Any) -> Coroutine[Any, Any, Any]:
+        # A plain function handing back aiohttp's coroutine: no coroutine frame
+        # of its own on the hot path (an idle connection, a fresh DNS answer).
         conns = self._conns.get(key)
         if conns:
-            allowed: tuple[str, ...] | None = None
-            if key.proxy is None:
-                if self.dns.expired(key.host, key.port):
-                    # A failed lookup keeps the last answer (stale beats down);
-                    # an answer the safety gate refuses propagates.
-                    with contextlib.suppress(OSError):
-                        await self.dns.resolve(key.host, key.port)
-                    conns = self._conns.get(key)
-                allowed = self.dns.current(key.host, key.port)
-            while conns:
-                proto = conns[0][0]
-                if proto.is_connected() and not _peer_closed(proto):
-                    if allowed is None:
-                        break
-                    peer = proto.transport and proto.transport.get_extra_info("peername")
-                    if not peer or peer[0] in allowed:
-                        break
-                conns.popleft()
-                proto.close()
-            if conns is not None and not conns:
-                del self._conns[key]
+            if key.proxy is None and self.dns.expired(key.host, key.port):
+                return self._get_after_lookup(key, traces)
+            self._drop_unusable(key, conns)
+        return super()._get(key, traces)
+
+    async def _get_after_lookup(self, key: Any, traces: Any) -> Any:
+        # A failed lookup keeps the last answer (stale beats down); an answer
+        # the safety gate refuses propagates.
+        with contextlib.suppress(OSError):
+            await self.dns.resolve(key.host, key.port)
+        conns = self._conns.get(key)
+        if conns:
+            self._drop_unusable(key, conns)
         return await super()._get(key, traces)
+
+    def _drop_unusable(self, key: Any, conns: Any) -> None:
+        """Close idle connections the peer closed or that go to an address the
+        latest DNS answer no longer has, so aiohttp reuses only good ones."""
+        allowed = self.dns.current(key.host, key.port) if key.proxy is None else None
+        while conns:
+            proto = conns[0][0]
+            if proto.is_connected() and not _peer_closed(proto):
+                if allowed is None:
+                    break
+                peer = proto.transport and proto.transport.get_extra_info("peername")
+                if not peer or peer[0] in allowed:
+                    break
+            conns.popleft()
+            proto.close()
+        if not conns:
+            del self._conns[key]
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
         super()._release(key, protocol, should_close=should_close)
