@@ -204,6 +204,26 @@ FAKE_CHECKS = """
     @pytest.mark.httpdeck_cassette(recordmode="once")
     async def test_a_misspelt_marker_option_is_named(httpdeck_client):
         pass
+
+    @pytest.mark.httpdeck_cassette(record_mode="sometimes")
+    async def test_bad_marker_record_mode(httpdeck_client):
+        pass
+
+    @pytest.mark.httpdeck_faults("reset")
+    def test_bad_fault(httpdeck_faults):
+        pass
+
+    @pytest.mark.httpdeck_client(max_redirects=-1)
+    async def test_bad_client_field(httpdeck_client):
+        pass
+
+    @pytest.mark.httpdeck_server(app=42)
+    async def test_bad_app(httpdeck_server):
+        pass
+
+    @pytest.mark.httpdeck_block_network(True, ["localhost"])
+    def test_too_many_positional_arguments():
+        pass
 """
 
 
@@ -213,7 +233,7 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
     project = Project(pytester)
     project.tests(FAKE_CHECKS)
     result = project.run()
-    result.assert_outcomes(passed=3, failed=4, errors=2)
+    result.assert_outcomes(passed=3, failed=4, errors=7)
     result.stdout.fnmatch_lines(
         [
             "*_ test_unused_route_fails_the_test _*",
@@ -263,3 +283,15 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
             "name, record_mode, match_on, filter_headers, *",
         ]
     )
+    for line in (
+        "@pytest.mark.httpdeck_cassette(record_mode='sometimes') is not valid: choose one of "
+        "none, once, new_episodes, all, rewrite.",
+        "@pytest.mark.httpdeck_faults takes faults as positional arguments (from httpdeck.testing "
+        "import faults), got 'reset'.",
+        "@pytest.mark.httpdeck_client: HTTPClientConfig.max_redirects must be an integer >= 0, "
+        "got -1.",
+        "httpdeck_server needs an aiohttp.web.Application (or a function returning one), got 42.",
+        "@pytest.mark.httpdeck_block_network takes at most 1 positional argument(s), got 2: "
+        "[[]True, [[]'localhost'[]][]].",
+    ):
+        result.stdout.fnmatch_lines([line])
