@@ -13,9 +13,13 @@ from client_apps import Observed, echo_app, proxy_app, refused_url
 
 from conftest import Serve
 from httpdeck import (
+    AiohttpTransport,
+    ConnectionPool,
     ConnectionPoolConfig,
     HTTPClient,
+    HTTPClientClosedError,
     HTTPClientConfig,
+    HTTPClientError,
     Ok,
 )
 
@@ -93,6 +97,46 @@ async def test_a_stream_closed_early_does_not_poison_the_pool(serve: Serve) -> N
             result = await client.get(base / "echo")
             assert isinstance(result, Ok)
             assert result.value.json()["method"] == "GET"
+
+
+async def test_warm_up_opens_the_connection_the_first_request_reuses(serve: Serve) -> None:
+    observed = Observed()
+    base = await serve(echo_app(observed))
+    transport = AiohttpTransport()
+    async with HTTPClient(transport=transport) as client:
+        await transport.pool.warm_up([base / "echo"])
+        assert transport.pool.connection_counts() == (1, 0)
+        await client.get(base / "echo")
+    assert [r["method"] for r in observed.requests] == ["HEAD", "GET"]
+    assert observed.connections == 1
+
+
+async def test_warm_up_falls_back_to_get_and_swallows_failures(serve: Serve) -> None:
+    observed = Observed()
+    base = await serve(echo_app(observed))
+    pool = ConnectionPool()
+    try:
+        with refused_url() as refused:
+            await pool.warm_up([refused, base / "status" / "405", base / "echo"])
+        assert pool.is_started()
+    finally:
+        await pool.stop()
+    assert [r["method"] for r in observed.requests] == [
+        "HEAD"
+    ]  # /echo; /status answers 405 to both
+
+
+async def test_pool_before_start_and_after_stop() -> None:
+    pool = ConnectionPool()
+    assert not pool.is_started()
+    assert pool.connection_counts() == (0, 0)
+    with pytest.raises(HTTPClientError, match=r"call `await pool.start\(\)` first"):
+        _ = pool.session
+    await pool.start()
+    assert pool.session is await pool.start()  # idempotent
+    await pool.stop()
+    with pytest.raises(HTTPClientClosedError, match="it was stopped. Create a new one."):
+        await pool.start()
 
 
 # -- limits under concurrency ---------------------------------------------------------

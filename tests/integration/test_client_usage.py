@@ -211,6 +211,14 @@ async def test_base_url_starts_lazily_and_closes(serve: Serve) -> None:
     await api.stop()
 
 
+async def test_base_url_keeps_a_service_name_from_the_config(serve: Serve) -> None:
+    base = await serve(echo_app())
+    config = HTTPClientConfig(service_name="billing")
+    async with BaseURLHTTPClient(base, name="billing-v2", config=config) as api:
+        assert api.name == "billing-v2"
+        assert api.client.config.service_name == "billing"
+
+
 async def test_base_url_name_defaults_to_the_host(serve: Serve) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(base) as api:

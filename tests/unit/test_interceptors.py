@@ -311,3 +311,19 @@ async def test_interceptor_may_call_next_twice() -> None:
     async with client:
         await client.request("GET", URL_)
     assert len(transport.requests) == 2
+
+
+async def test_a_strategy_without_execute_is_refused() -> None:
+    with pytest.raises(TypeError, match="is not a resilience strategy: it needs execute"):
+        HTTPClient(transport=MemoryTransport(), retry_policy=object())  # type: ignore[arg-type]
+
+
+async def test_a_transport_without_start_is_started_once_and_closed_once() -> None:
+    transport = MemoryTransport()
+    client = HTTPClient(transport=transport)
+    await client.start()
+    await client.start()  # idempotent
+    assert client.is_started()
+    await client.stop()
+    await client.stop()
+    assert transport.closed

@@ -18,6 +18,7 @@ from httpdeck import (
     ResponseContext,
     ResponseNotReadError,
     StreamBody,
+    StreamConsumedError,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -138,6 +139,8 @@ async def test_headers_are_case_insensitive_and_keep_repeats() -> None:
     [
         ("text/plain; charset=iso-8859-1", "iso-8859-1"),
         ('text/plain; Charset="latin-1"', "latin-1"),
+        ("text/plain; format=flowed; charset=utf-16", "utf-16"),
+        ("text/plain; charset=", "utf-8"),
         ("text/plain", "utf-8"),
         ("", "utf-8"),
     ],
@@ -301,3 +304,20 @@ async def test_response_context_failure() -> None:
 async def test_response_context_ignores_a_malformed_content_length() -> None:
     response = HttpResponse(200, headers={"Content-Length": "-1"})
     assert ResponseContext(response, _request(), 0.0).content_length is None
+
+
+async def test_a_one_shot_body_cannot_be_sent_twice() -> None:
+    body = StreamBody(_gen(b"a", b"b"))
+    assert [chunk async for chunk in body] == [b"a", b"b"]
+    with pytest.raises(StreamConsumedError) as info:
+        [chunk async for chunk in body]
+    assert "Pass a zero-argument callable returning a fresh iterable" in str(info.value)
+    assert not body.reusable
+
+
+async def test_a_body_factory_can_be_sent_again() -> None:
+    body = StreamBody(lambda: _gen(b"x"))
+    assert body.replayable
+    for _ in range(3):
+        assert [chunk async for chunk in body] == [b"x"]
+    assert body.reusable
