@@ -135,7 +135,7 @@ async def test_pool_before_start_and_after_stop() -> None:
     await pool.start()
     assert pool.session is await pool.start()  # idempotent
     await pool.stop()
-    with pytest.raises(HTTPClientClosedError, match="it was stopped. Create a new one."):
+    with pytest.raises(HTTPClientClosedError, match=r"it was stopped\. Create a new one\."):
         await pool.start()
 
 
