@@ -11,7 +11,8 @@ with nothing listening: every response comes from the cassette.
   cache) and warm (the parsed-form cache, keyed by the file's SHA-256).
 - per request: replaying every interaction once in a shuffled order, through
   `aiohttp.ClientSession.get` under `vcr.use_cassette` and through
-  `HTTPClient.request` with the interceptor.
+  `HTTPClient.request` with the interceptor. Every timing starts after a
+  `gc.collect()`; the collector stays on while timing.
 - total: load plus replaying every interaction.
 
 vcrpy scans every interaction per request, so its replay is quadratic; for
@@ -22,6 +23,7 @@ extrapolated from the sample's per-request cost (printed as such).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -82,6 +84,7 @@ def load_vcrpy(path: Path) -> float:
         matchers.path,
         matchers.query,
     )
+    gc.collect()  # start clean: no garbage of an earlier subject is collected on our time
     started = time.perf_counter()
     cassette = Cassette.load(path=str(path), match_on=match_on, record_mode=RecordMode.NONE)
     elapsed = time.perf_counter() - started
@@ -92,6 +95,7 @@ def load_vcrpy(path: Path) -> float:
 def load_httpdeck(path: Path, cache_dir: Path | bool) -> float:
     from httpdeck.testing import RecordReplayInterceptor
 
+    gc.collect()  # start clean: no garbage of an earlier subject is collected on our time
     started = time.perf_counter()
     interceptor = RecordReplayInterceptor(path, record_mode="none", cache_dir=cache_dir)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
@@ -108,6 +112,7 @@ async def replay_vcrpy(path: Path, urls: list[str]) -> float:
 
     with vcr.VCR(record_mode="none").use_cassette(str(path)):
         async with aiohttp.ClientSession() as session:
+            gc.collect()
             started = time.perf_counter()
             for url in urls:
                 async with session.get(url) as response:
@@ -134,6 +139,7 @@ async def replay_httpdeck(cassettes: list[tuple[Path, list[str]]], cache_dir: Pa
             async with use_cassette(
                 client, path, record_mode="none", cache_dir=cache_dir
             ) as cassette:
+                gc.collect()
                 started = time.perf_counter()
                 for url in urls:
                     await client.request("GET", url)

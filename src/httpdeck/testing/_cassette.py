@@ -192,13 +192,15 @@ class Cassette:
             if stored is None or not all_match(request, stored, self._matchers):
                 continue
             if not plays:
-                self._plays[number] += 1
-                return self._playable[number]
+                return self._play(number)
             last = number
-        if last is not None:
-            self._plays[last] += 1
-            return self._playable[last]
-        return None
+        return None if last is None else self._play(last)
+
+    def _play(self, number: int) -> Interaction:
+        self._plays[number] += 1
+        if not self.allow_playback_repeats:
+            self._filtered[number] = False  # not needed again unless for an error message
+        return self._playable[number]
 
     def unmatched(self, request: CassetteRequest, live: Request | None) -> CassetteMissError:
         """The error for a request that can be neither replayed nor recorded."""

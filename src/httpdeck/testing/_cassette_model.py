@@ -227,10 +227,12 @@ class CassetteResponse:
 class Interaction:
     """One recorded request and its response (or transport error)."""
 
-    __slots__ = ("_raw", "_request", "_response", "session")
+    __slots__ = ("_blob", "_raw", "_request", "_response", "session")
 
     def __init__(self, raw: Raw | bytes, *, session: bool = False) -> None:
-        self._raw = raw  # bytes: the dict marshalled, decoded on first use
+        # From the cache, the dict arrives marshalled and is decoded on first use.
+        self._blob = raw if isinstance(raw, bytes) else None
+        self._raw = None if isinstance(raw, bytes) else raw
         self.session = session
         self._request: CassetteRequest | None = None
         self._response: CassetteResponse | None = None
@@ -238,9 +240,19 @@ class Interaction:
     @property
     def raw(self) -> Raw:
         """The interaction as vcrpy's dict."""
-        if isinstance(self._raw, bytes):
-            self._raw = marshal.loads(self._raw)
-        return self._raw  # type: ignore[return-value]
+        if self._raw is None:
+            assert self._blob is not None
+            self._raw = marshal.loads(self._blob)
+        return self._raw
+
+    def release(self) -> None:
+        """Drop the decoded forms of an interaction loaded from the cache (it is
+        decoded again if used again), so replay leaves no garbage behind it:
+        a long replay then costs the garbage collector as little as a short one."""
+        if self._blob is not None:
+            self._raw = None
+            self._request = None
+            self._response = None
 
     @property
     def request(self) -> CassetteRequest:

@@ -170,7 +170,10 @@ class RecordReplayInterceptor:
         interaction = self.cassette.find(filtered)
         if interaction is not None:
             log.debug("replaying %s %s from %s", filtered.method, filtered.uri, self.cassette.path)
-            return self._replay(interaction.response, request)
+            try:
+                return self._replay(interaction.response, request)
+            finally:
+                interaction.release()
         if not self.cassette.can_record:
             raise self.cassette.unmatched(filtered, request)
         log.debug("recording %s %s into %s", filtered.method, filtered.uri, self.cassette.path)
