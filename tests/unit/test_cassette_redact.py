@@ -305,3 +305,25 @@ async def test_anonymized_cassettes_hold_no_personal_data_and_still_match(tmp_pa
     ):
         found = await client.request("POST", "http://api.test/find", json={"email": "ann@real.org"})
     assert found.json()["email"] == Anonymizer(["email"], seed=1).fake("email", "ann@real.org")
+
+
+@pytest.mark.asyncio
+async def test_log_lines_show_redacted_urls(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="httpdeck.cassette")
+    path = tmp_path / "c.yaml"
+    for _ in range(2):  # record, then replay
+        async with (
+            HTTPClient(transport=ScriptTransport()) as client,
+            use_cassette(client, path, cache_dir=False),
+        ):
+            await client.request("GET", "http://api.test/x", params={"access_token": TOKEN})
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(
+        m.startswith("recording GET http://api.test/x?access_token=REDACTED") for m in messages
+    )
+    assert any(
+        m.startswith("replaying GET http://api.test/x?access_token=REDACTED") for m in messages
+    )
+    assert not any(TOKEN in m for m in messages)
