@@ -128,9 +128,6 @@ class CassetteRequest:
     def query(self) -> list[tuple[str, str]]:
         return sorted(parse_qsl(self.parsed_uri.query, keep_blank_values=True))
 
-    def copy(self) -> CassetteRequest:
-        return CassetteRequest(self.method, self.uri, self.headers.copy(), self.body)
-
     def __repr__(self) -> str:
         return f"<CassetteRequest {self.method} {self.uri}>"
 
