@@ -1,0 +1,363 @@
+"""Every Python example in docs/*.md and README.md runs, so the docs cannot rot.
+
+How a page's examples run (the conventions a docs writer needs):
+
+- Each page's ```python blocks run in order, in one namespace, inside one
+  event loop: a later block sees the names an earlier one defined, and
+  top-level `await` and `async with` work. The namespace starts with
+  httpdeck's public names and httpdeck.testing's (as if `from httpdeck import *`
+  and `from httpdeck.testing import *` had run), and `docs_server`, the local
+  server (a `LocalServer`) that plays the example hosts.
+- Example hosts (`api.example.com`, `weather.example.com`, `api.example.test`,
+  ...) are answered by that local server on 127.0.0.1 (tests/docs_world.py
+  lists what it serves); nothing else but 127.0.0.1 can be reached.
+- The page runs in a fresh temporary folder holding a copy of the project's
+  `cassettes/`, so relative paths such as `cassettes/users.yaml` work.
+- A zero-argument `test_*` function a block defines is called (and awaited)
+  right after the block, so example tests run too.
+- Hidden set-up goes in an HTML comment right before a block; it runs first,
+  in the same namespace, and does not show on the rendered page:
+
+      <!-- setup:
+      url = "https://api.example.com/users"
+      -->
+
+- `<!-- docs: pytest -->` before a block makes it a test module: the page's
+  test modules run under pytest, with httpdeck's plugin loaded, in a
+  generated project (pytest-asyncio strict mode), each file starting with
+  `from helpers import *`. helpers.py holds httpdeck's public names,
+  `pytest`, `web` (aiohttp.web) and every block marked `<!-- docs: helpers -->`
+  (such a block runs in the namespace as well); `<!-- helpers: ... -->` adds
+  hidden code to helpers.py (the code under test the examples call), and
+  `<!-- conftest: ... -->` to the project's conftest.py. The project runs twice: once
+  recording cassettes (`--httpdeck-record-mode=once`), once replaying them
+  with the network blocked; every test must pass both times.
+- `<!-- check: assert ... -->` right after a block runs after it, hidden too:
+  it asserts what the example's comments claim.
+- `<!-- docs: skip-run: why -->` before a block leaves it out. Keep it for
+  what cannot run here (another library's API shown for comparison), and
+  say why.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import re
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import httpdeck
+import httpdeck.testing
+from docs_world import DocsWorld
+from httpdeck.client._retry_support import TESTING
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+COMMENT = re.compile(r"<!--\s*(?P<body>.*?)\s*-->", re.DOTALL)
+
+
+@dataclass
+class Block:
+    """A fenced ```python block of a page, with the directives just before it."""
+
+    page: Path
+    line: int
+    code: str
+    setup: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    kind: str = "run"  # "run", "pytest", "helpers" or "skip"
+    reason: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+@dataclass
+class Page:
+    path: Path
+    blocks: list[Block]
+    conftest: list[str]
+    helpers: list[str]
+
+    @property
+    def runnable(self) -> list[Block]:
+        return [block for block in self.blocks if block.kind in ("run", "helpers")]
+
+    @property
+    def test_modules(self) -> list[Block]:
+        return [block for block in self.blocks if block.kind == "pytest"]
+
+    @property
+    def skipped(self) -> list[Block]:
+        return [block for block in self.blocks if block.kind == "skip"]
+
+
+def parse(path: Path) -> Page:
+    """The page's python blocks, each with the HTML-comment directives before it."""
+    lines = path.read_text().splitlines()
+    blocks: list[Block] = []
+    conftest: list[str] = []
+    helpers: list[str] = []
+    index = 0
+    text_since_block: list[str] = []
+    while index < len(lines):
+        match = FENCE.match(lines[index])
+        if match is None:
+            text_since_block.append(lines[index])
+            index += 1
+            continue
+        indent, fence, info = match["indent"], match["fence"], match["info"].strip()
+        start = index
+        index += 1
+        body: list[str] = []
+        while index < len(lines) and not lines[index].strip().startswith(fence):
+            body.append(
+                lines[index][len(indent) :] if lines[index].startswith(indent) else lines[index]
+            )
+            index += 1
+        index += 1
+        pending = [m["body"] for m in COMMENT.finditer("\n".join(text_since_block))]
+        text_since_block = []
+        checks = [d for d in pending if d.startswith("check:")]
+        pending = [d for d in pending if not d.startswith("check:")]
+        if checks:
+            assert blocks, f"{path.name}:{start + 1}: a check before the first python block"
+            blocks[-1].checks += [
+                textwrap.dedent(d.removeprefix("check:")).strip("\n") for d in checks
+            ]
+        if info.split(" ")[0] not in ("python", "py"):
+            if pending:
+                msg = f"{path.name}:{start + 1}: a docs directive before a non-python block"
+                raise AssertionError(msg)
+            continue
+        block = Block(path, start + 1, "\n".join(body))
+        for directive in pending:
+            if directive.startswith("setup:"):
+                block.setup.append(textwrap.dedent(directive.removeprefix("setup:")).strip("\n"))
+            elif directive.startswith("conftest:"):
+                conftest.append(textwrap.dedent(directive.removeprefix("conftest:")))
+            elif directive.startswith("helpers:"):
+                helpers.append(textwrap.dedent(directive.removeprefix("helpers:")))
+            elif directive == "docs: pytest":
+                block.kind = "pytest"
+            elif directive == "docs: helpers":
+                block.kind = "helpers"
+            elif directive.startswith("docs: skip-run:"):
+                block.kind = "skip"
+                block.reason = directive.removeprefix("docs: skip-run:").strip()
+                assert block.reason, f"{block.where}: say why the block is skipped"
+            else:
+                msg = f"{block.where}: unknown docs directive {directive[:40]!r}"
+                raise AssertionError(msg)
+        blocks.append(block)
+    for directive in COMMENT.finditer("\n".join(text_since_block)):
+        body = directive["body"]
+        assert blocks, f"{path.name}: a docs directive but no python block"
+        assert body.startswith("check:"), f"{path.name}: a stray docs directive at the end"
+        blocks[-1].checks.append(textwrap.dedent(body.removeprefix("check:")).strip("\n"))
+    return Page(path, blocks, conftest, helpers)
+
+
+PARSED = {page: parse(page) for page in PAGES}
+
+
+def _ids(pages: list[Path]) -> list[str]:
+    return [str(page.relative_to(ROOT)) for page in pages]
+
+
+RUNNABLE = [page for page, parsed in PARSED.items() if parsed.runnable]
+WITH_TESTS = [page for page, parsed in PARSED.items() if parsed.test_modules]
+
+
+def _namespace(world: DocsWorld) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    for name in httpdeck.__all__:
+        namespace[name] = getattr(httpdeck, name)
+    for name in httpdeck.testing.__all__:
+        namespace[name] = getattr(httpdeck.testing, name)
+    namespace["docs_server"] = world.server
+    return namespace
+
+
+CLIENTS = (httpdeck.HTTPClient, httpdeck.BaseURLHTTPClient)
+
+
+class _CheckDiscardedResults(ast.NodeTransformer):
+    """`await client.post(...)` as a statement must not quietly return an `Err`.
+
+    An example that discards the result of a call would pass with a broken
+    request; each awaited expression statement outside functions is wrapped
+    in `__docs_check__`, which raises the error of an `Err`.
+    """
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        if not isinstance(node.value, ast.Await):
+            return node
+        call = ast.Call(ast.Name("__docs_check__", ast.Load()), [node.value], [])
+        return ast.copy_location(ast.Expr(call), node)
+
+    def _leave(self, node: ast.AST) -> ast.AST:  # examples' own functions are theirs
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _leave
+
+
+def _docs_check(value: Any) -> Any:
+    if isinstance(value, httpdeck.Err):
+        msg = f"an example discarded an Err result: {value.error!r}"
+        raise AssertionError(msg) from value.error
+    return value
+
+
+async def _run(
+    source: str, namespace: dict[str, Any], where: str, clients: list[Any] | None = None
+) -> None:
+    tree = ast.fix_missing_locations(_CheckDiscardedResults().visit(ast.parse(source)))
+    code = compile(tree, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace.setdefault("__docs_check__", _docs_check)
+    before = set(namespace)
+    try:
+        if code.co_flags & inspect.CO_COROUTINE:  # top-level await: run in the page's loop
+            await eval(code, namespace)
+        else:  # in a thread, where `asyncio.run(main())` works as in a script
+            await asyncio.to_thread(eval, code, namespace)
+    finally:
+        # Keep every client an example bound to a name, to close it at the end of
+        # the page: a later block may rebind `client` to a new one.
+        if clients is not None:
+            clients += [value for value in namespace.values() if isinstance(value, CLIENTS)]
+    for name in sorted(set(namespace) - before):
+        value = namespace[name]
+        if name.startswith("test_") and callable(value):
+            if inspect.signature(value).parameters:
+                continue
+            outcome = value()
+            if inspect.isawaitable(outcome):
+                await outcome
+
+
+def _fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
+    monkeypatch.chdir(tmp_path)
+    # An example may switch retry testing mode on "for the rest of the run".
+    monkeypatch.setattr(TESTING, "enabled", TESTING.enabled)
+    monkeypatch.setattr(TESTING, "max_attempts", TESTING.max_attempts)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("page", RUNNABLE, ids=_ids(RUNNABLE))
+async def test_the_examples_of_a_page_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fresh_folder(tmp_path, monkeypatch)
+    world = DocsWorld()
+    async with world.running():
+        namespace = _namespace(world)
+        clients: list[Any] = []
+        try:
+            for block in PARSED[page].runnable:
+                for setup in block.setup:
+                    await _run(setup, namespace, f"{block.where} (setup)", clients)
+                try:
+                    await _run(block.code, namespace, block.where, clients)
+                    for check in block.checks:
+                        await _run(check, namespace, f"{block.where} (check)", clients)
+                except BaseException as exc:
+                    code = textwrap.indent(block.code, "    ")
+                    exc.add_note(f"in the example at {block.where}:\n{code}")
+                    raise
+        finally:
+            # Examples may leave a client open (a fragment such as `client =
+            # HTTPClient(...)` used by the next one); close them with the page.
+            for client in {id(client): client for client in clients}.values():
+                await client.stop()
+
+
+HELPERS_HEADER = """\
+# Generated by tests/test_docs_examples.py: what every test module of the page imports.
+import asyncio
+import json
+import re
+
+import pytest
+from aiohttp import web
+
+from httpdeck import *
+from httpdeck.testing import *
+"""
+
+CONFTEST_HEADER = f"""\
+# Generated by tests/test_docs_examples.py.
+import sys
+
+sys.path.insert(0, {str(TESTS)!r})
+
+from docs_world import WorldPlugin
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(WorldPlugin(), "docs-world")
+"""
+
+
+@pytest.mark.parametrize("page", WITH_TESTS, ids=_ids(WITH_TESTS))
+def test_the_test_modules_of_a_page_pass_recording_then_replaying(
+    page: Path, pytester: pytest.Pytester
+) -> None:
+    parsed = PARSED[page]
+    helpers = [HELPERS_HEADER, *parsed.helpers]
+    for block in parsed.blocks:
+        if block.kind == "helpers":
+            helpers += [*block.setup, block.code]
+    pytester.makepyfile(helpers="\n\n".join(helpers))
+    pytester.makeconftest(CONFTEST_HEADER + "\n\n".join(parsed.conftest))
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error\naddopts = --strict-markers\n"
+    )
+    modules = {}
+    for number, block in enumerate(parsed.test_modules):
+        source = "\n\n".join(["from helpers import *", *block.setup, block.code])
+        modules[f"test_{page.stem.replace('-', '_')}_{number}"] = source
+    pytester.makepyfile(**modules)
+    quiet = [
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:httpbin",
+        "-p",
+        "no:recording",
+        "-p",
+        "no:pytest_httpx",
+        "-p",
+        "no:respx",
+        "-p",
+        "no:faker",
+    ]
+    recording = pytester.runpytest_subprocess(*quiet, "--httpdeck-record-mode=once")
+    outcomes = recording.parseoutcomes()
+    assert outcomes.get("passed", 0) >= len(modules), recording.stdout.str()
+    assert set(outcomes) <= {"passed"}, recording.stdout.str()
+    replaying = pytester.runpytest_subprocess(
+        *quiet, "--httpdeck-block-network", "--httpdeck-allow-hosts=127.0.0.1"
+    )
+    assert replaying.parseoutcomes() == outcomes, replaying.stdout.str()
+
+
+def test_skipped_examples_are_rare_and_say_why() -> None:
+    skipped = [block for parsed in PARSED.values() for block in parsed.skipped]
+    for block in skipped:
+        assert block.reason, block.where
+    total = sum(len(parsed.blocks) for parsed in PARSED.values())
+    assert len(skipped) <= total // 10, [block.where for block in skipped]
