@@ -85,7 +85,12 @@ def check_header(name: str, value: str) -> None:
         raise HTTPValidationError(msg)
 
 
+_METHODS = {m: m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
+
+
 def check_method(method: str) -> str:
+    if (known := _METHODS.get(method)) is not None:
+        return known
     if not _TOKEN.match(method):
         msg = f"Invalid HTTP method {method!r}: a method is an RFC 9110 token like GET or POST."
         raise HTTPValidationError(msg)

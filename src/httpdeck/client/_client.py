@@ -41,7 +41,7 @@ from httpdeck.client._metrics import MetricsRecorder
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._multipart import Fields, multipart_options
 from httpdeck.client._observe import OBSERVER_KEY, Observer
-from httpdeck.client._redirects import is_redirect, next_request
+from httpdeck.client._redirects import REDIRECT_STATUSES, is_redirect, next_request
 from httpdeck.client._result import Err, Ok, Result
 from httpdeck.client._transports.aiohttp import AiohttpTransport
 from httpdeck.client._transports.base import Transport
@@ -215,7 +215,7 @@ class HTTPClient:
         if observer is not None:
             handler = self._read_attempt if read else self._transport.send
             return await observer.attempt(request, self.interceptors.send, handler, read=read)
-        if len(self.interceptors):
+        if self.interceptors._layers:
             handler = self._read_attempt if read else self._transport.send
             response = await self.interceptors.send(request, handler)
         else:  # the transport directly (read below): two coroutine frames less
@@ -263,7 +263,7 @@ class HTTPClient:
                 response = await self._send_hop(request, read=not stream)
             else:  # one coroutine frame less on the hot path
                 response = await self._attempt(request, read=not stream)
-            if not follow or not is_redirect(response):
+            if not follow or response.status not in REDIRECT_STATUSES or not is_redirect(response):
                 return response
             if request.redirect_hop >= self.config.max_redirects:
                 await response.aclose()
@@ -353,7 +353,8 @@ class HTTPClient:
     ) -> Result[HttpResponse, HTTPClientError]:
         try:
             # request() inlined: one coroutine frame and one kwargs copy less.
-            self._check_open()
+            if self._state is _State.CLOSED:
+                self._check_open()
             follow = options.pop("follow_redirects", None)
             request = build_request(method, url, options, self.config, self._default_headers)
             response = await self.send(request, follow_redirects=follow)

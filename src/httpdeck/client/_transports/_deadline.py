@@ -84,7 +84,8 @@ class RequestTiming:
         if self.phase == "pool":
             self.phase = "connect"
             if self.total is not None and not self.done:
-                self._handle = self._loop.call_later(self.total, self._expire)
+                loop = self._loop
+                self._handle = loop.call_at(loop.time() + self.total, self._expire)
 
     def finish(self) -> None:
         """The request is over (body read, closed or failed): stop the clock."""

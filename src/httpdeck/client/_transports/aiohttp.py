@@ -365,7 +365,7 @@ class _AiohttpStream:
 
     async def aclose(self) -> None:
         self._response.release()
-        if self._timing is not None:
+        if self._timing is not None and not self._timing.done:
             self._timing.finish()
 
 
@@ -413,7 +413,9 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> HttpResponse:
         session = self.pool._session or await self.pool.start()
-        proxy = self.pool.proxy_for(request.url)
+        pool = self.pool
+        # No proxy configured or in the environment: skip the lookup (the common case).
+        proxy = pool.proxy_for(request.url) if pool.config.proxy or pool._env_proxies else None
         if connect_guard is not None:
             await connect_guard(request, proxy)
         if self.pool.url_safety is not None:
