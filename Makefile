@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --cov --cov-report=term
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/mypy tests/typing
 
