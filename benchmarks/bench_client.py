@@ -1,6 +1,6 @@
 """Requests per second on loopback: httpdeck vs raw aiohttp vs httpx.
 
-Usage: `.venv/bin/python benchmarks/bench_client.py [--quick] [--rounds N] [--seconds S]`
+Usage: `.venv/bin/python benchmarks/bench_client.py [--quick] [--rounds N] [--seconds S] [--instructions]`
 
 The server is an aiohttp.web app in another process (a subprocess on 127.0.0.1:0 that
 prints its port), so the clients do not share an event loop with it. Every subject runs
@@ -21,7 +21,10 @@ Subjects:
 - httpx.AsyncClient with its defaults.
 
 Besides requests per second, each case reports the client process's CPU time per request
-(`time.process_time`), which a busy shared machine disturbs far less than wall time.
+(`time.process_time`), which a busy shared machine disturbs less than wall time. With
+`--instructions` it also counts the instructions the client process executes per request
+under valgrind (two runs of different lengths, so start-up cancels out): the same code path
+gives the same count within about 1% however busy the machine is.
 
 The target is httpdeck (default config) >= 0.95x raw aiohttp, sequential and 64 in flight.
 """
@@ -222,8 +225,77 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}/"
 
 
+async def _fixed_count(name: str, url: str, requests: int, in_flight: int) -> None:
+    async with SUBJECTS[name](url) as call:
+        for _ in range(in_flight):
+            await call()  # open the connections first
+
+        async def worker() -> None:
+            for _ in range(requests // in_flight):
+                await call()
+
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
+def _instructions(name: str, url: str, requests: int, in_flight: int) -> int:
+    """Instructions the client process executes (valgrind's count: no noise from other load)."""
+    command = [
+        "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+        sys.executable, __file__, "--child", name, url, str(requests), str(in_flight),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stderr
+    line = next(line for line in output.splitlines() if "I   refs:" in line or "I refs:" in line)
+    return int(line.split(":")[1].replace(",", "").strip())
+
+
+def instructions(url: str, *, quick: bool = False) -> list[dict[str, Any]]:
+    """Instructions per request, from two runs of different lengths (start-up cancels out).
+
+    Deterministic where wall time on a shared machine is not: the same code path gives the
+    same count within about 1%, so this is the figure to optimise against."""
+    small, large = (320, 1600) if quick else (640, 3200)
+    rows: list[dict[str, Any]] = []
+    for in_flight in (1, CONCURRENCY):
+        title = (
+            "client: sequential GET" if in_flight == 1 else f"client: {CONCURRENCY} GETs in flight"
+        )
+        # httpx is left out: under valgrind it takes minutes, and its ratio is known.
+        names = [
+            n for n in SUBJECTS if (in_flight > 1 or n not in CONCURRENT_ONLY) and "httpx" not in n
+        ]
+        counts = {
+            name: (
+                _instructions(name, url, large, in_flight)
+                - _instructions(name, url, small, in_flight)
+            )
+            / (large - small)
+            for name in names
+        }
+        print(f"\n{title} (instructions per request, valgrind)")
+        for name, count in counts.items():
+            ratio = count / counts[BASELINE]
+            print(f"  {name:<30} {count:>10,.0f} {ratio:>6.2f}x")
+            rows.append(
+                {
+                    "benchmark": f"{title} (client instructions per request)",
+                    "subject": name,
+                    "value": count,
+                    "unit": "instructions/req",
+                    "ratio": None if name == BASELINE else ratio,
+                    "target": "<= 1.05x raw aiohttp (lower is better)"
+                    if name.startswith("httpdeck (default")
+                    else "",
+                }
+            )
+    return rows
+
+
 def main(
-    quick: bool = False, *, rounds: int | None = None, seconds: float | None = None
+    quick: bool = False,
+    *,
+    rounds: int | None = None,
+    seconds: float | None = None,
+    count_instructions: bool = False,
 ) -> list[dict[str, Any]]:
     rounds = rounds or (3 if quick else 7)
     seconds = seconds or (0.3 if quick else 1.0)
@@ -233,18 +305,28 @@ def main(
         concurrent = asyncio.run(
             measure(url, rounds=rounds, seconds=seconds, in_flight=CONCURRENCY)
         )
+        counted = instructions(url, quick=quick) if count_instructions else []
     finally:
         process.terminate()
         process.wait()
     rows = report("client: sequential GET", sequential)
     rows += report(f"client: {CONCURRENCY} GETs in flight", concurrent)
-    return rows
+    return rows + counted
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":  # one subject, under valgrind
+        _, _, name, url, requests, in_flight = sys.argv
+        asyncio.run(_fixed_count(name, url, int(requests), int(in_flight)))
+        raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 short rounds, for a smoke run")
     parser.add_argument("--rounds", type=int, help="rounds per case (default 7)")
     parser.add_argument("--seconds", type=float, help="seconds per subject per round (default 1)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request under valgrind (slow; needs valgrind)",
+    )
     args = parser.parse_args()
-    main(args.quick, rounds=args.rounds, seconds=args.seconds)
+    main(args.quick, rounds=args.rounds, seconds=args.seconds, count_instructions=args.instructions)

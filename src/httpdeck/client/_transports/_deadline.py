@@ -61,8 +61,16 @@ class RequestTiming:
         "total",
     )
 
-    def __init__(self, *, total: float | None, pool_timeout: float | None) -> None:
-        self._loop = asyncio.get_running_loop()
+    def __init__(
+        self,
+        *,
+        total: float | None,
+        pool_timeout: float | None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        # Pass the loop when it is known: on Python 3.11 every
+        # get_running_loop() (also inside current_task()) is a getpid() syscall.
+        self._loop = loop or asyncio.get_running_loop()
         self.total = total
         self.pool_timeout = pool_timeout
         self.pool_wait: asyncio.Timeout | None = None
@@ -113,7 +121,7 @@ class RequestTiming:
     def __enter__(self) -> None:
         if self.expired:
             raise TimeoutError
-        task = asyncio.current_task()
+        task = asyncio.current_task(self._loop)
         assert task is not None
         if self._waiter is not None:
             msg = "Two tasks are waiting on one request at the same time."

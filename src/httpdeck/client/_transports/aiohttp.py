@@ -429,7 +429,9 @@ class AiohttpTransport:
             if total is None:
                 total = self.config.pool.timeout
             pool_wait = request.timeout.pool
-        timing = RequestTiming(total=total, pool_timeout=total if pool_wait is None else pool_wait)
+        timing = RequestTiming(
+            total=total, pool_timeout=total if pool_wait is None else pool_wait, loop=session._loop
+        )
         token = CURRENT.set(timing)
         try:
             with timing:
