@@ -248,6 +248,21 @@ async def test_client_errors_raised_by_interceptors_pass_through_unchanged() -> 
     assert info.value is refused
 
 
+async def test_an_error_from_further_down_the_chain_is_not_blamed_on_the_interceptor() -> None:
+    class BrokenTransport(MemoryTransport):
+        async def send(self, request: Request) -> HttpResponse:
+            raise KeyError("bug in the transport")
+
+    log: list[str] = []
+    client = HTTPClient(
+        transport=BrokenTransport(), interceptors=[Around("a", log), Hooks("b", log)]
+    )
+    async with client:
+        with pytest.raises(KeyError, match="bug in the transport"):
+            await client.request("GET", URL_)
+    assert log == ["a:before", "b:request:0"]
+
+
 async def test_add_and_remove_interceptors_on_a_live_client() -> None:
     log: list[str] = []
     first, second = Hooks("first", log), Hooks("second", log)

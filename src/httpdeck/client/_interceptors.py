@@ -90,6 +90,17 @@ def _layer(interceptor: object) -> Layer:
         raise TypeError(msg)
 
     async def layer(request: Request, call_next: CallNext) -> HttpResponse:
+        # Errors that come up from further down the chain (an inner interceptor,
+        # the transport, a fake's responder) are not this interceptor's doing.
+        downstream: list[BaseException] = []
+
+        async def guarded_next(req: Request) -> HttpResponse:
+            try:
+                return await call_next(req)
+            except Exception as exc:
+                downstream.append(exc)
+                raise
+
         try:
             if on_request is not None:
                 context = RequestContext(request, time.time())
@@ -99,9 +110,9 @@ def _layer(interceptor: object) -> Layer:
                 request = (returned or context).request
             started = time.perf_counter()
             if around is not None:
-                response: HttpResponse = await around(request, call_next)
+                response: HttpResponse = await around(request, guarded_next)
             else:
-                response = await call_next(request)
+                response = await guarded_next(request)
             if on_response is not None:
                 rcontext = ResponseContext(response, request, time.perf_counter() - started)
                 out = on_response(rcontext)
@@ -112,6 +123,8 @@ def _layer(interceptor: object) -> Layer:
         except HTTPClientError:
             raise
         except Exception as exc:
+            if any(exc is seen for seen in downstream):
+                raise
             raise _wrap_error(interceptor, request, exc) from exc
 
     return layer
