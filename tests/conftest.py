@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest_asyncio
 from aiohttp import web
@@ -15,6 +18,12 @@ Serve = Callable[[web.Application], Awaitable[URL]]
 # pytester runs the plugin tests (tests/plugin/) in subprocesses; pytest only
 # accepts `pytest_plugins` in this top-level conftest.
 pytest_plugins = ["pytester"]
+
+# The cassette parse cache defaults to ~/.cache; the suite keeps it in the
+# temp folder so a run never writes to the home directory.
+os.environ.setdefault(
+    "HTTPDECK_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"httpdeck-test-cache-{os.getuid()}")
+)
 
 
 @pytest_asyncio.fixture
