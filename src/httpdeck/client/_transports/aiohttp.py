@@ -39,6 +39,7 @@ from httpdeck.client._transports._connector import (
 from httpdeck.client._transports._deadline import (
     BODY_DEADLINE,
     CURRENT,
+    DeadlineWheel,
     PoolTimeoutError,
     RequestTiming,
 )
@@ -111,6 +112,7 @@ class ConnectionPool:
             safety=self.url_safety,
         )
         self._session: aiohttp.ClientSession | None = None
+        self.deadlines: DeadlineWheel | None = None  # total deadlines, once started
         self._connector: HardenedConnector | None = None
         self._closed = False
         self._env_proxies: dict[str, str] = {}
@@ -140,6 +142,7 @@ class ConnectionPool:
                 if self.config.cookie_jar
                 else aiohttp.DummyCookieJar()
             )
+            self.deadlines = DeadlineWheel(asyncio.get_running_loop())
             self._session = aiohttp.ClientSession(
                 connector=self._connector,
                 cookie_jar=jar,
@@ -430,7 +433,10 @@ class AiohttpTransport:
                 total = self.config.pool.timeout
             pool_wait = request.timeout.pool
         timing = RequestTiming(
-            total=total, pool_timeout=total if pool_wait is None else pool_wait, loop=session._loop
+            total=total,
+            pool_timeout=total if pool_wait is None else pool_wait,
+            loop=session._loop,
+            wheel=pool.deadlines,
         )
         token = CURRENT.set(timing)
         try:
