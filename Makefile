@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests/typing
 
+# Every benchmark side by side; `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # The site, with every warning (a broken link, an undocumented name) an error.
 docs: $(STAMP)
