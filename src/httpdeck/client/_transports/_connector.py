@@ -199,12 +199,14 @@ class HardenedConnector(aiohttp.TCPConnector):
         timing = CURRENT.get()
         if timing is None:
             return await super().connect(req, traces, timeout)
-        key = req.connection_key
-        # An idle connection is reused without waiting (it holds no slot), so
-        # only a request that may queue needs the pool clock.
+        # Only a request that may queue for a slot needs the pool clock. Without
+        # a per-host limit the free slots are counted without the connection
+        # key (a property aiohttp computes again); an idle connection for the
+        # key is reused without a slot.
         if (
             timing.pool_timeout is None
-            or key in self._conns
+            or (not self._limit_per_host and len(self._acquired) < self._limit)
+            or (key := req.connection_key) in self._conns
             or self._available_connections(key) > 0
         ):
             connection = await super().connect(req, traces, timeout)
