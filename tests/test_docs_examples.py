@@ -361,3 +361,55 @@ def test_skipped_examples_are_rare_and_say_why() -> None:
         assert block.reason, block.where
     total = sum(len(parsed.blocks) for parsed in PARSED.values())
     assert len(skipped) <= total // 10, [block.where for block in skipped]
+
+
+# -- the harness itself ---------------------------------------------------------
+
+SAMPLE = """\
+# A page
+
+<!-- setup:
+x = 1
+-->
+
+```python
+y = x + 1
+```
+
+<!-- check:
+assert y == 2
+-->
+
+<!-- docs: skip-run: shown only -->
+```python
+import not_installed
+```
+
+```shell
+echo not python
+```
+"""
+
+
+def test_directives_attach_to_their_blocks(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(SAMPLE)
+    first, second = parse(page).blocks
+    assert (first.setup, first.code, first.checks) == (["x = 1"], "y = x + 1", ["assert y == 2"])
+    assert (second.kind, second.reason) == ("skip", "shown only")
+
+
+def test_a_directive_before_a_non_python_block_is_an_error(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("<!-- setup:\nx = 1\n-->\n\n```shell\necho\n```\n")
+    with pytest.raises(AssertionError, match="a docs directive before a non-python block"):
+        parse(page)
+
+
+@pytest.mark.asyncio
+async def test_an_example_that_discards_an_err_fails() -> None:
+    namespace: dict[str, Any] = {"Err": httpdeck.Err, "boom": ValueError("boom")}
+    source = "async def call():\n    return Err(boom)\n\nawait call()\n"
+    with pytest.raises(AssertionError, match="an example discarded an Err result"):
+        await _run(source, namespace, "page.md:1")
+    await _run("result = await call()", namespace, "page.md:9")  # kept, not discarded: fine
