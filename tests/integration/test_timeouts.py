@@ -4,6 +4,7 @@ bounds the whole exchange however slowly the server trickles."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -208,3 +209,53 @@ async def test_a_slow_lookup_is_bounded_by_the_total_and_nothing_is_sent() -> No
             await client.request("GET", "http://slow-dns.test:1/")
     assert caught.value.phase == "total"
     assert caught.value.sent is False
+
+
+async def test_a_peer_that_stops_reading_a_streamed_body_is_a_write_timeout() -> None:
+    # The server takes the connection and never reads: once the socket buffers
+    # are full, a chunk cannot be handed over and the write timeout fires.
+    release = asyncio.Event()
+
+    async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(never_read, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(512):
+            yield b"x" * (1 << 20)
+
+    try:
+        async with HTTPClient(config(write=0.2, total=30.0)) as client:
+            with pytest.raises(HTTPTimeoutError) as info:
+                await client.request("POST", f"http://127.0.0.1:{port}/upload", content=body())
+            # The stalled connection was given up, not left checked out of the pool.
+            transport = client.transport
+            assert isinstance(transport, AiohttpTransport)
+            assert transport.pool.connection_counts() == (0, 0)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+    assert info.value.phase == "write"
+    assert info.value.sent is True
+    assert "write timeout of 0.2s" in str(info.value)
+
+
+async def test_a_write_timeout_does_not_stop_a_peer_that_keeps_reading(serve: Serve) -> None:
+    async def upload(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    app = web.Application(client_max_size=64 << 20)
+    app.router.add_post("/upload", upload)
+    url = await serve(app)
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(32):
+            yield b"x" * (1 << 20)
+
+    async with HTTPClient(config(write=5.0)) as client:
+        response = await client.request("POST", url / "upload", content=body())
+    assert response.text() == str(32 << 20)

@@ -62,7 +62,8 @@ class TimeoutConfig:
     - `pool`: waiting for a free connection when the pool is full; not counted
       against `total`. None: the wait may last up to the total timeout.
     - `read`: the gap between two reads of the response.
-    - `write`: sending one chunk of a streamed request body.
+    - `write`: handing one chunk of a streamed request body (`content=` an
+      async iterable) to the socket; in-memory bodies are bounded by `total`.
     - `total`: the whole request from the moment a pool slot is granted
       (connecting, sending, the body); for `sse()`, the response head only.
       None means `ConnectionPoolConfig.timeout`.

@@ -30,6 +30,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError, URLSafety
+from httpdeck.client._streaming import StreamBody
 from httpdeck.client._transports._connector import (
     DNSCache,
     HardenedConnector,
@@ -43,6 +44,7 @@ from httpdeck.client._transports._deadline import (
     PoolTimeoutError,
     RequestTiming,
 )
+from httpdeck.client._transports._writes import WriteWatch
 
 # Public since Python 3.0, yet missing from typeshed's urllib.request stubs.
 _proxy_bypass: Any = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
@@ -438,6 +440,12 @@ class AiohttpTransport:
             loop=session._loop,
             wheel=pool.deadlines,
         )
+        data: object = request.content
+        watch: WriteWatch | None = None
+        if isinstance(data, StreamBody):
+            write = (request.timeout or self.config.timeouts).write
+            if write is not None:
+                data = watch = WriteWatch(data, write, session._loop)
         token = CURRENT.set(timing)
         try:
             with timing:
@@ -445,7 +453,7 @@ class AiohttpTransport:
                     request.method,
                     request.url,
                     headers=request.headers,
-                    data=request.content,
+                    data=data,
                     allow_redirects=False,
                     timeout=timeout,
                     proxy=proxy,
@@ -455,6 +463,14 @@ class AiohttpTransport:
                 )
         except BaseException as exc:
             timing.finish()
+            if watch is not None and watch.expired and not timing.expired:
+                if isinstance(exc, asyncio.CancelledError) and watch.sender is not None:
+                    watch.sender.uncancel()
+                msg = (
+                    f"{describe(request)}: the server accepted no part of a body chunk within "
+                    f"the write timeout of {watch.timeout}s; raise TimeoutConfig.write."
+                )
+                raise HTTPTimeoutError(msg, request=request, sent=True, phase="write") from exc
             error = self._send_error(exc, request, timing)
             if error is exc:
                 raise
