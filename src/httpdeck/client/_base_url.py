@@ -80,9 +80,11 @@ class BaseURLHTTPClient:
         return self.base_url.join(URL(str(target).lstrip("/"), encoded=True))
 
     async def start(self) -> None:
+        """Open the connection pool (also done lazily by the first request)."""
         await self.client.start()
 
     async def close(self) -> None:
+        """Close every connection; the client cannot be used afterwards."""
         await self.client.stop()
 
     stop = close
@@ -102,6 +104,8 @@ class BaseURLHTTPClient:
     async def request(
         self, method: str, path: str | URL, **options: Unpack[RequestOptions]
     ) -> HttpResponse:
+        """Send `method path` (options as for `HTTPClient.request()`); the response
+        whatever its status. Raises `HTTPClientError` subclasses on transport failure."""
         return await self.client.request(method, self.url_for(path), **options)
 
     @asynccontextmanager
@@ -142,22 +146,29 @@ class BaseURLHTTPClient:
         )
 
     async def get(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send GET to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("GET", path, **options)
 
     async def post(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send POST to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("POST", path, **options)
 
     async def put(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send PUT to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("PUT", path, **options)
 
     async def patch(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send PATCH to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("PATCH", path, **options)
 
     async def delete(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send DELETE to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("DELETE", path, **options)
 
     async def head(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send HEAD to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("HEAD", path, **options)
 
     async def options(self, path: str | URL, **options: Unpack[RequestOptions]) -> HttpResponse:
+        """Send OPTIONS to `path` joined to `base_url`; the response whatever its status."""
         return await self.request("OPTIONS", path, **options)

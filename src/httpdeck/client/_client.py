@@ -374,36 +374,78 @@ class HTTPClient:
     async def get(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send GET `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("GET", url, options)
 
     async def post(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send POST `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("POST", url, options)
 
     async def put(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send PUT `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("PUT", url, options)
 
     async def patch(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send PATCH `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("PATCH", url, options)
 
     async def delete(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send DELETE `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("DELETE", url, options)
 
     async def head(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send HEAD `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("HEAD", url, options)
 
     async def options(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
+        """Send OPTIONS `url` (options as for `request()`) and read the body.
+
+        `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
+        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
+        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        """
         return await self._result("OPTIONS", url, options)
 
     async def post_multipart(

@@ -37,25 +37,32 @@ class Ok(Generic[T]):
     value: T
 
     def is_ok(self) -> bool:
+        """True: this is a success."""
         return True
 
     def is_err(self) -> bool:
+        """False: this is a success."""
         return False
 
     def unwrap(self) -> T:
+        """The value."""
         return self.value
 
     def unwrap_err(self) -> NoReturn:
+        """Raises `UnwrapError`: a success has no error."""
         msg = f"Called unwrap_err() on an Ok result: {self.value!r}"
         raise UnwrapError(msg)
 
     def unwrap_or(self, default: object) -> T:
+        """The value (`default` is not used)."""
         return self.value
 
     def map(self, fn: Callable[[T], U]) -> Ok[U]:
+        """`Ok(fn(value))`."""
         return Ok(fn(self.value))
 
     def map_err(self, fn: Callable[[Any], object]) -> Ok[T]:
+        """This same `Ok` (there is no error to map)."""
         return self
 
 
@@ -66,12 +73,15 @@ class Err(Generic[E]):
     error: E
 
     def is_ok(self) -> bool:
+        """False: this is a failure."""
         return False
 
     def is_err(self) -> bool:
+        """True: this is a failure."""
         return True
 
     def unwrap(self) -> NoReturn:
+        """Raises `UnwrapError`, chained to the error when it is an exception."""
         if isinstance(self.error, BaseException):
             msg = f"Called unwrap() on an Err result: {self.error}"
             raise UnwrapError(msg) from self.error
@@ -79,15 +89,19 @@ class Err(Generic[E]):
         raise UnwrapError(msg)
 
     def unwrap_err(self) -> E:
+        """The error."""
         return self.error
 
     def unwrap_or(self, default: D) -> D:
+        """`default`, since there is no value."""
         return default
 
     def map(self, fn: Callable[[Any], object]) -> Err[E]:
+        """This same `Err` (there is no value to map)."""
         return self
 
     def map_err(self, fn: Callable[[E], U]) -> Err[U]:
+        """`Err(fn(error))`."""
         return Err(fn(self.error))
 
 
