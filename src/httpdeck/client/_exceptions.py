@@ -119,6 +119,7 @@ class HTTPStatusError(HTTPClientError):
 
     @property
     def status(self) -> int:
+        """The response's status code."""
         return self.response.status
 
 
@@ -195,6 +196,7 @@ class HTTPRetryExhaustedError(HTTPClientError):
 
     @property
     def last(self) -> HttpResponse | HTTPClientError:
+        """The final attempt's outcome."""
         return self.attempts[-1]
 
 

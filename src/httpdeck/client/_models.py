@@ -115,10 +115,12 @@ class HttpResponse:
 
     @property
     def method(self) -> str:
+        """The method of the request that got this response ("" without one)."""
         return self.request.method if self.request is not None else ""
 
     @property
     def is_read(self) -> bool:
+        """True once the whole body is in memory (`content` works)."""
         return self._content is not None
 
     @property
@@ -142,6 +144,7 @@ class HttpResponse:
         return "utf-8"
 
     def text(self) -> str:
+        """The body decoded with `encoding`; undecodable bytes become U+FFFD."""
         try:
             return self.content.decode(self.encoding, errors="replace")
         except LookupError:
@@ -226,10 +229,12 @@ class RequestContext:
 
     @property
     def method(self) -> str:
+        """The request's method, upper-cased."""
         return self.request.method
 
     @property
     def url(self) -> URL:
+        """The request's URL; assign a URL or str to send it elsewhere."""
         return self.request.url
 
     @url.setter
@@ -238,10 +243,12 @@ class RequestContext:
 
     @property
     def headers(self) -> CIMultiDict[str]:
+        """The request's live headers: changes are sent."""
         return self.request.headers
 
     @property
     def attempt(self) -> int:
+        """Which attempt this is, counting from 0."""
         return self.request.attempt
 
 
@@ -258,27 +265,33 @@ class ResponseContext:
 
     @property
     def status(self) -> int:
+        """The response's status code."""
         return self.response.status
 
     @property
     def headers(self) -> Headers:
+        """The response's headers (case-insensitive)."""
         return self.response.headers
 
     @property
     def content_length(self) -> int | None:
+        """The declared Content-Length, or None."""
         value = self.response.headers.get("Content-Length")
         return int(value) if value is not None and value.isdigit() else None
 
     @property
     def success(self) -> bool:
+        """True when the status is below 400."""
         return self.response.status < 400
 
     @property
     def error(self) -> str | None:
+        """`"HTTP 503 Service Unavailable"` for 4xx/5xx, else None."""
         if self.response.status < 400:
             return None
         return f"HTTP {self.response.status} {self.response.reason}".strip()
 
     @property
     def attempt(self) -> int:
+        """Which attempt this response answers, counting from 0."""
         return self.request.attempt
