@@ -18,8 +18,10 @@ from typing import Protocol, Unpack, runtime_checkable
 from yarl import URL
 
 from httpdeck.client._build import RequestOptions
+from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import HTTPClientError
 from httpdeck.client._models import HttpResponse
+from httpdeck.client._multipart import Fields
 from httpdeck.client._result import Result
 
 __all__ = ["HTTPClientProtocol"]
@@ -72,3 +74,24 @@ class HTTPClientProtocol(Protocol):
     async def options(
         self, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]: ...
+
+    async def post_multipart(
+        self,
+        url: str | URL,
+        fields: Fields,
+        *,
+        boundary: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Result[HttpResponse, HTTPClientError]: ...
+
+    def sse(
+        self,
+        url: str | URL,
+        *,
+        method: str = "GET",
+        reconnect: bool = False,
+        max_reconnects: int | None = None,
+        retry_delay: float = 3.0,
+        last_event_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> EventSource: ...
