@@ -55,7 +55,7 @@ async def hello(request):
 
 async def main():
     app = web.Application()
-    app.router.add_get("/", hello)
+    app.router.add_get("/{tail:.*}", hello)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -217,6 +217,7 @@ def report(title: str, rates: Rates) -> list[dict[str, Any]]:
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
+    """The benchmark server in its own process; it answers GET on any path."""
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True, bufsize=1
     )

@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from bench_client import start_server
 from yarl import URL
 
 from httpdeck.client import (
@@ -41,26 +40,6 @@ from httpdeck.client import (
     Transport,
 )
 from httpdeck.testing import FaultInjectionTransport, faults, schedules
-
-SERVER = r"""
-import asyncio
-from aiohttp import web
-
-async def hello(request):
-    return web.Response(body=b"hello, world", content_type="text/plain")
-
-async def main():
-    app = web.Application()
-    app.router.add_get("/items", hello)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(runner.addresses[0][1], flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
 
 TARGET = "< 1.05x the inner transport"
 CONFIG = HTTPClientConfig(
@@ -241,10 +220,9 @@ async def _run(url: str, rounds: int, seconds: float) -> list[dict[str, Any]]:
 def main(
     quick: bool = False, *, rounds: int | None = None, seconds: float | None = None
 ) -> list[dict[str, Any]]:
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    server, base = start_server()
     try:
-        assert server.stdout is not None
-        url = f"http://127.0.0.1:{int(server.stdout.readline())}/items"
+        url = base + "items"
         return asyncio.run(
             _run(url, rounds or (3 if quick else 9), seconds or (0.2 if quick else 0.6))
         )
