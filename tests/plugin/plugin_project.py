@@ -63,3 +63,19 @@ class Project:
     def run_inprocess(self, *args: str) -> pytest.RunResult:
         """For option parsing only (no tests run): much faster than a subprocess."""
         return self.pytester.runpytest_inprocess(*QUIET, *args)
+
+
+def failure_section(result: pytest.RunResult, test_name: str) -> str:
+    """The text of one test's block under FAILURES (or ERRORS) in a run's output.
+
+    The short summary at the end repeats each failure's first line, truncated
+    to the terminal's width, so counting over the whole output depends on the
+    terminal; a test's own section does not.
+    """
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if f" {test_name} _" in line)
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].startswith(("___", "===="))),
+        len(lines),
+    )
+    return "\n".join(lines[start + 1 : end])
