@@ -38,7 +38,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._interceptors import Interceptor, InterceptorChain
 from httpdeck.client._metrics import MetricsRecorder
-from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._models import STREAM, HttpResponse, Request
 from httpdeck.client._multipart import Fields, multipart_options
 from httpdeck.client._observe import OBSERVER_KEY, Observer
 from httpdeck.client._redirects import REDIRECT_STATUSES, is_redirect, next_request
@@ -210,7 +210,7 @@ class HTTPClient:
         started = time.perf_counter()
         # Around interceptors that answer without calling the transport (a
         # cassette in replay) read this to hand back a read body or a stream.
-        request.extensions["stream"] = not read
+        request.extensions[STREAM] = not read
         observer: Observer | None = request.extensions.get(OBSERVER_KEY)
         if observer is not None:
             handler = self._read_attempt if read else self._transport.send

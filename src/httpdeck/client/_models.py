@@ -26,6 +26,14 @@ class ResponseNotReadError(HTTPClientError):
     """`content`, `text()` or `json()` was used on a stream that was not read yet."""
 
 
+# The request extension the client sets on every attempt: True inside
+# `client.stream()` and `sse()`, False when the body is read right away. A
+# transport may read a False request's body before returning (the aiohttp one
+# does: two coroutine frames less per request), and an around interceptor that
+# answers by itself (a cassette in replay) hands back a read body or a stream.
+STREAM = "stream"
+
+
 @dataclass(slots=True, eq=False)
 class Request:
     """A request as it crosses the pipeline: a plain value.
@@ -61,6 +69,9 @@ class Request:
         return f"<Request {self.method} {self.url}>"
 
 
+_HEADERS = (CIMultiDict, CIMultiDictProxy)
+
+
 class HttpResponse:
     """A response: status, headers and a body, read or streamed.
 
@@ -94,9 +105,7 @@ class HttpResponse:
     ) -> None:
         self.status = status
         self.headers: Headers = (
-            headers
-            if isinstance(headers, CIMultiDict | CIMultiDictProxy)
-            else CIMultiDict(headers or {})
+            headers if isinstance(headers, _HEADERS) else CIMultiDict(headers or {})
         )
         self._content = content if content is not None or stream is not None else b""
         self._stream = stream

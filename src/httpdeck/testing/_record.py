@@ -37,6 +37,7 @@ from httpdeck.client import (
     Request,
     StreamBody,
 )
+from httpdeck.client._models import STREAM
 from httpdeck.testing._anonymize import Anonymizer
 from httpdeck.testing._cassette import Cassette, RecordMode, Slot, check_record_mode
 from httpdeck.testing._cassette_format import CacheDir, resolve_cache_dir
@@ -261,7 +262,7 @@ class RecordReplayInterceptor:
             raise recorded.error.to_exception(request)
         recorded = _decoded(recorded) if _is_compressed(recorded) else recorded
         headers = CIMultiDict(recorded.headers)
-        if not request.extensions.get("stream"):
+        if not request.extensions.get(STREAM):
             if recorded.error is not None:  # reading the body failed when recorded
                 raise recorded.error.to_exception(request)
             return HttpResponse(

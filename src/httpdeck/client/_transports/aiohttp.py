@@ -28,7 +28,7 @@ from httpdeck.client._exceptions import (
     HTTPValidationError,
     describe,
 )
-from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._models import STREAM, HttpResponse, Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError, URLSafety
 from httpdeck.client._streaming import StreamBody
 from httpdeck.client._transports._connector import (
@@ -477,14 +477,29 @@ class AiohttpTransport:
             raise error from exc
         finally:
             CURRENT.reset(token)
-        if request.extensions and request.extensions.get(BODY_DEADLINE) is False:
+        extensions = request.extensions
+        if extensions and extensions.get(BODY_DEADLINE) is False:
             timing.finish()
         else:
             timing.on_expire = response.close
+        stream = _AiohttpStream(response, request, timing, request.max_response_bytes)
+        if extensions and extensions.get(STREAM) is False:
+            # The client reads this body right away: read it here, with the
+            # same deadline and error mapping, and save the stream round trip.
+            content = await stream.aread()
+            response.release()
+            return HttpResponse(
+                response.status,
+                headers=response.headers,
+                content=content,
+                request=request,
+                url=response.url,
+                reason=response.reason or "",
+            )
         return HttpResponse(
             response.status,
             headers=response.headers,
-            stream=_AiohttpStream(response, request, timing, request.max_response_bytes),
+            stream=stream,
             request=request,
             url=response.url,
             reason=response.reason or "",
