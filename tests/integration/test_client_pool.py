@@ -171,16 +171,18 @@ async def test_concurrent_requests_never_exceed_the_limit(
     assert observed.connections == 3
 
 
-async def test_default_pool_allows_ten_connections(serve: Serve) -> None:
+async def test_default_pool_allows_a_hundred_connections(serve: Serve) -> None:
     observed = Observed(gate=asyncio.Event())
     base = await serve(echo_app(observed))
     async with HTTPClient() as client:
-        tasks = [asyncio.ensure_future(client.get(base / "gate")) for _ in range(16)]
-        await observed.wait_in_flight(10)
+        tasks = [asyncio.ensure_future(client.get(base / "gate")) for _ in range(110)]
+        await observed.wait_in_flight(100)
         assert observed.gate is not None
         observed.gate.set()
         await asyncio.gather(*tasks)
-    assert observed.max_in_flight == 10
+        # 20 of them stay open for reuse, the rest are closed when released.
+        assert client.transport.pool.connection_counts() == (20, 0)  # type: ignore[attr-defined]
+    assert observed.max_in_flight == 100
 
 
 async def test_idle_connections_are_trimmed_to_max_keepalive(serve: Serve) -> None:

@@ -22,7 +22,8 @@ def _any(value: object) -> Any:
     return value
 
 
-def test_pool_defaults_are_lexigram_http_defaults() -> None:
+def test_pool_defaults() -> None:
+    """lexigram-http's defaults, except the pool sizes: aiohttp's and httpx's."""
     pool = ConnectionPoolConfig()
     assert (
         pool.max_connections,
@@ -32,7 +33,7 @@ def test_pool_defaults_are_lexigram_http_defaults() -> None:
         pool.ttl_dns_cache,
         pool.force_close,
         pool.verify_ssl,
-    ) == (10, 5, 10, 30.0, 300, False, True)
+    ) == (100, 20, 100, 30.0, 300, False, True)
     assert pool.keepalive_timeout == 15.0
 
 
@@ -164,7 +165,7 @@ def test_from_env_reads_nested_values() -> None:
     assert config.pool.max_connections == 100
     assert config.pool.verify_ssl is False
     assert config.pool.timeout == 12.5
-    assert config.pool.max_keepalive_connections == 5  # untouched default
+    assert config.pool.max_keepalive_connections == 20  # untouched default
     assert config.timeouts == TimeoutConfig(connect=2.5, read=None, total=9.0)
     assert config.trust_env is False
     assert config.follow_redirects is False

@@ -82,15 +82,19 @@ class TimeoutConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionPoolConfig:
-    """The connection pool, with lexigram-http's fields and defaults.
+    """The connection pool, with lexigram-http's fields.
 
-    `timeout` is lexigram-http's request timeout, used as the total timeout
-    when `TimeoutConfig.total` is not set.
+    The pool sizes default to aiohttp's and httpx's (100 connections, 20 kept
+    idle per host), not lexigram-http's 10 and 5: a pool of 10 queues the
+    11th concurrent request, and costs a third of the throughput at 64
+    requests in flight (see docs/benchmarks.md). `timeout` is lexigram-http's
+    request timeout, used as the total timeout when `TimeoutConfig.total` is
+    not set.
     """
 
-    max_connections: int = 10
-    max_keepalive_connections: int = 5
-    max_connections_per_host: int = 10
+    max_connections: int = 100
+    max_keepalive_connections: int = 20
+    max_connections_per_host: int = 100
     timeout: float = 30.0
     ttl_dns_cache: int = 300
     keepalive_timeout: float = 15.0
