@@ -177,6 +177,7 @@ class HTTPClient:
             await self._transport.aclose()
 
     aclose = stop
+    """The same as `stop()`, under httpx's name."""
 
     async def __aenter__(self) -> Self:
         await self.start()
