@@ -1,9 +1,11 @@
 """The public surface: `httpdeck.__all__` and `httpdeck.client.__all__` are sorted,
-complete and documented, and the client imports none of the testing tools."""
+complete and documented, every name and member the API reference (docs/api/) renders
+has a docstring, and the client imports none of the testing tools."""
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import itertools
@@ -117,10 +119,11 @@ API_PAGES = Path(__file__).resolve().parents[1] / "docs" / "api"
 API_BLOCK = re.compile(r"^::: (\S+)[ \t]*\n((?:[ \t]+.*\n)*)", re.MULTILINE)
 
 
-def _rendered() -> list[tuple[str, object, dict[str, Any]]]:
+@functools.cache
+def _rendered() -> tuple[tuple[str, object, dict[str, Any]], ...]:
     """(dotted path, object, block options) for everything docs/api/*.md renders: each
     block's object and, for a module block (`httpdeck.testing.faults`), its `__all__`."""
-    rendered = []
+    rendered: list[tuple[str, object, dict[str, Any]]] = []
     for page in sorted(API_PAGES.glob("*.md")):
         for path, indented in API_BLOCK.findall(page.read_text()):
             options = (yaml.safe_load(textwrap.dedent(indented)) or {}) if indented else {}
@@ -131,7 +134,7 @@ def _rendered() -> list[tuple[str, object, dict[str, Any]]]:
                 rendered += [(f"{path}.{n}", getattr(value, n), options) for n in value.__all__]
             else:
                 rendered.append((path, value, options))
-    return rendered
+    return tuple(rendered)
 
 
 def _own_docstring(value: type | types.FunctionType) -> str:
@@ -140,12 +143,11 @@ def _own_docstring(value: type | types.FunctionType) -> str:
     return "" if doc.startswith(f"{value.__name__}(") else doc.strip()
 
 
-def _public_members(
-    cls: type, rendered: set[type]
-) -> Iterator[tuple[type, str, types.FunctionType]]:
+def _public_members(cls: type) -> Iterator[tuple[type, str, types.FunctionType]]:
     """(owner, name, function) for every public method, property, classmethod and
     staticmethod of `cls` (and `__call__`): its own and those it inherits from httpdeck
     classes that the reference does not render themselves (private bases)."""
+    rendered = {value for _, value, _ in _rendered() if inspect.isclass(value)}
     for owner in cls.__mro__:
         if owner is not cls and (owner in rendered or not owner.__module__.startswith("httpdeck")):
             continue
@@ -161,7 +163,7 @@ def _public_members(
 
 
 def _member_docstring(owner: type, name: str, function: types.FunctionType) -> str:
-    if function.__name__ == name or name.startswith("_"):
+    if function.__name__ == name or name == "__call__":  # `__call__` is not rendered
         return (function.__doc__ or "").strip()
     # An alias (`aclose = stop`): the reference shows the string literal after it.
     (tree,) = ast.parse(textwrap.dedent(inspect.getsource(owner))).body
@@ -170,16 +172,14 @@ def _member_docstring(owner: type, name: str, function: types.FunctionType) -> s
 
 
 def test_every_name_and_member_the_api_reference_renders_has_a_docstring() -> None:
-    rendered = _rendered()
-    classes = {value for _, value, _ in rendered if inspect.isclass(value)}
     missing = []
-    for path, value, _ in rendered:
+    for path, value, _ in _rendered():
         if (inspect.isclass(value) or inspect.isfunction(value)) and not _own_docstring(value):
             missing.append(path)
         if inspect.isclass(value):
             missing += [
                 f"{path}.{name}"
-                for owner, name, function in _public_members(value, classes)
+                for owner, name, function in _public_members(value)
                 if not _member_docstring(owner, name, function)
             ]
     assert not missing, (
@@ -191,18 +191,16 @@ def test_every_name_and_member_the_api_reference_renders_has_a_docstring() -> No
 def test_the_api_reference_renders_members_inherited_from_private_bases() -> None:
     # mkdocstrings shows a class's own members only; `FakeTransport.route` comes from the
     # private `_Routing`, so the block needs `inherited_members: true` or a list naming it.
-    rendered = _rendered()
-    classes = {value for _, value, _ in rendered if inspect.isclass(value)}
     hidden = []
-    for path, value, options in rendered:
+    for path, value, options in _rendered():
         if not inspect.isclass(value):
             continue
         shown = options.get("inherited_members", False)
         hidden += [
             f"{path}.{name} (from {owner.__name__})"
-            for owner, name, _ in _public_members(value, classes)
+            for owner, name, _ in _public_members(value)
             if owner is not value
-            and not name.startswith("_")
+            and name != "__call__"
             and shown is not True
             and name not in (shown or ())
         ]
