@@ -1,19 +1,25 @@
 """The public surface: `httpdeck.__all__` and `httpdeck.client.__all__` are sorted,
-complete and documented, and the client imports none of the testing tools."""
+complete and documented, every name and member the API reference (docs/api/) renders
+has a docstring, and the client imports none of the testing tools."""
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import itertools
+import re
 import subprocess
 import sys
 import textwrap
 import types
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import httpdeck
 import httpdeck.client
@@ -64,25 +70,32 @@ def test_version_is_the_installed_distribution_version() -> None:
     assert httpdeck.__version__ == version("httpdeck")
 
 
+def _docstring_after(body: list[ast.stmt], name: str) -> str | None:
+    """The string literal right after `name = ...` / `name: T = ...` in `body`."""
+    for statement, following in itertools.pairwise(body):
+        target = None
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            target = statement.target.id
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            only = statement.targets[0]
+            target = only.id if isinstance(only, ast.Name) else None
+        if target != name:
+            continue
+        if (
+            isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            return following.value.value
+    return None
+
+
 def _alias_docstring(name: str) -> str | None:
     """The string literal right after `name = ...` / `name: T = ...` in the client modules."""
     for path in sorted(CLIENT_DIR.rglob("*.py")):
-        body = ast.parse(path.read_text()).body
-        for statement, following in itertools.pairwise(body):
-            target = None
-            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                target = statement.target.id
-            elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-                only = statement.targets[0]
-                target = only.id if isinstance(only, ast.Name) else None
-            if target != name:
-                continue
-            if (
-                isinstance(following, ast.Expr)
-                and isinstance(following.value, ast.Constant)
-                and isinstance(following.value.value, str)
-            ):
-                return following.value.value
+        doc = _docstring_after(ast.parse(path.read_text()).body, name)
+        if doc is not None:
+            return doc
     return None
 
 
@@ -97,6 +110,104 @@ def test_every_exported_name_has_its_own_docstring(name: str) -> None:
         doc = _alias_docstring(name)
     assert doc, f"httpdeck.{name} has no docstring of its own"
     assert len(doc.strip()) > 15, f"httpdeck.{name}'s docstring says too little: {doc!r}"
+
+
+# -- the API reference: every name and member it renders has a docstring ------------------
+
+API_PAGES = Path(__file__).resolve().parents[1] / "docs" / "api"
+# A `::: path` line and the indented mkdocstrings options under it, if any.
+API_BLOCK = re.compile(r"^::: (\S+)[ \t]*\n((?:[ \t]+.*\n)*)", re.MULTILINE)
+
+
+@functools.cache
+def _rendered() -> tuple[tuple[str, object, dict[str, Any]], ...]:
+    """(dotted path, object, block options) for everything docs/api/*.md renders: each
+    block's object and, for a module block (`httpdeck.testing.faults`), its `__all__`."""
+    rendered: list[tuple[str, object, dict[str, Any]]] = []
+    for page in sorted(API_PAGES.glob("*.md")):
+        for path, indented in API_BLOCK.findall(page.read_text()):
+            options = (yaml.safe_load(textwrap.dedent(indented)) or {}) if indented else {}
+            options = options.get("options", {})
+            parent, _, name = path.rpartition(".")
+            value = getattr(importlib.import_module(parent), name)
+            if isinstance(value, types.ModuleType):
+                rendered += [(f"{path}.{n}", getattr(value, n), options) for n in value.__all__]
+            else:
+                rendered.append((path, value, options))
+    return tuple(rendered)
+
+
+def _own_docstring(value: type | types.FunctionType) -> str:
+    doc = (vars(value).get("__doc__") if inspect.isclass(value) else value.__doc__) or ""
+    # A dataclass or NamedTuple without a docstring gets its signature as one.
+    return "" if doc.startswith(f"{value.__name__}(") else doc.strip()
+
+
+def _public_members(cls: type) -> Iterator[tuple[type, str, types.FunctionType]]:
+    """(owner, name, function) for every public method, property, classmethod and
+    staticmethod of `cls` (and `__call__`): its own and those it inherits from httpdeck
+    classes that the reference does not render themselves (private bases)."""
+    rendered = {value for _, value, _ in _rendered() if inspect.isclass(value)}
+    for owner in cls.__mro__:
+        if owner is not cls and (owner in rendered or not owner.__module__.startswith("httpdeck")):
+            continue
+        for name, value in vars(owner).items():
+            if name.startswith("_") and name != "__call__":
+                continue
+            if isinstance(value, staticmethod | classmethod):
+                value = value.__func__
+            elif isinstance(value, property):
+                value = value.fget
+            if inspect.isfunction(value):
+                yield owner, name, value
+
+
+def _member_docstring(owner: type, name: str, function: types.FunctionType) -> str:
+    if function.__name__ == name or name == "__call__":  # `__call__` is not rendered
+        return (function.__doc__ or "").strip()
+    # An alias (`aclose = stop`): the reference shows the string literal after it.
+    (tree,) = ast.parse(textwrap.dedent(inspect.getsource(owner))).body
+    assert isinstance(tree, ast.ClassDef)
+    return (_docstring_after(tree.body, name) or "").strip()
+
+
+def test_every_name_and_member_the_api_reference_renders_has_a_docstring() -> None:
+    missing = []
+    for path, value, _ in _rendered():
+        if (inspect.isclass(value) or inspect.isfunction(value)) and not _own_docstring(value):
+            missing.append(path)
+        if inspect.isclass(value):
+            missing += [
+                f"{path}.{name}"
+                for owner, name, function in _public_members(value)
+                if not _member_docstring(owner, name, function)
+            ]
+    assert not missing, (
+        f"{len(missing)} public names in docs/api/ have no docstring:\n"
+        + "\n".join(f"  - {name}" for name in missing)
+    )
+
+
+def test_the_api_reference_renders_members_inherited_from_private_bases() -> None:
+    # mkdocstrings shows a class's own members only; `FakeTransport.route` comes from the
+    # private `_Routing`, so the block needs `inherited_members: true` or a list naming it.
+    hidden = []
+    for path, value, options in _rendered():
+        if not inspect.isclass(value):
+            continue
+        shown = options.get("inherited_members", False)
+        hidden += [
+            f"{path}.{name} (from {owner.__name__})"
+            for owner, name, _ in _public_members(value)
+            if owner is not value
+            and name != "__call__"
+            and shown is not True
+            and name not in (shown or ())
+        ]
+    assert not hidden, (
+        "docs/api/ does not render these inherited members; add them to the block's "
+        "`inherited_members` option:\n" + "\n".join(f"  - {name}" for name in hidden)
+    )
 
 
 @pytest.mark.parametrize("name", httpdeck.client.__all__)

@@ -88,6 +88,7 @@ class BaseURLHTTPClient:
         await self.client.stop()
 
     stop = close
+    """The same as `close()`, under `HTTPClient`'s name."""
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -37,6 +37,7 @@ class BasicAuth:
     password: str = ""
 
     def header(self) -> str:
+        """The `Authorization` value: `"Basic "` and base64 of `username:password` (UTF-8)."""
         raw = f"{self.username}:{self.password}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
@@ -48,6 +49,7 @@ class BearerAuth:
     token: str
 
     def header(self) -> str:
+        """The `Authorization` value: `"Bearer <token>"`."""
         return f"Bearer {self.token}"
 
 

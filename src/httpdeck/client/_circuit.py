@@ -377,6 +377,13 @@ class CircuitBreaker:
         self._notify(changes, None)
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Send one attempt through the breaker and record how it went.
+
+        Raises `HTTPCircuitOpenError` without calling `send` while the
+        breaker is open (or half-open with every probe taken). Responses and
+        transport errors count through `config.is_failure`; other exceptions
+        pass through without counting.
+        """
         permit = self.acquire(request)
         try:
             response = await send(request)
@@ -440,6 +447,7 @@ class CircuitBreakerRegistry:
         return breaker
 
     def breaker_for(self, request: Request) -> CircuitBreaker:
+        """The breaker for `request`'s key (its origin by default), created closed on first use."""
         return self.get(self._key(request))
 
     @property
@@ -448,4 +456,5 @@ class CircuitBreakerRegistry:
         return dict(self._breakers)
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """`execute` on `breaker_for(request)`; an open breaker raises `HTTPCircuitOpenError`."""
         return await self.breaker_for(request).execute(request, send)

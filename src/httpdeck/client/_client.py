@@ -55,7 +55,15 @@ class ResilienceStrategy(Protocol):
     circuit breaker, a bulkhead or a pipeline of them. `send` performs one
     attempt; the strategy may call it several times (setting `attempt`)."""
 
-    async def execute(self, request: Request, send: Send) -> HttpResponse: ...
+    async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Return the response to `request`, calling `send` for each attempt.
+
+        `send(request)` runs one attempt (interceptors, then the transport);
+        a strategy that retries calls it again with a copy of the request
+        whose `attempt` (0-based) is one higher. Raise an `HTTPClientError`
+        to fail the request.
+        """
+        ...
 
 
 class _State(enum.Enum):
@@ -141,13 +149,16 @@ class HTTPClient:
 
     @property
     def transport(self) -> Transport:
+        """The transport requests go through: the one passed in, else an `AiohttpTransport`."""
         return self._transport
 
     def is_started(self) -> bool:
+        """True between the first `start()` (or first request) and `stop()`."""
         return self._state is _State.OPEN
 
     @property
     def is_closed(self) -> bool:
+        """True once `stop()` ran; a closed client raises `HTTPClientClosedError` when used."""
         return self._state is _State.CLOSED
 
     async def start(self) -> None:
@@ -166,6 +177,7 @@ class HTTPClient:
             await self._transport.aclose()
 
     aclose = stop
+    """The same as `stop()`, under httpx's name."""
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -83,6 +83,7 @@ class EventSource:
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
+        """Release the connection and end the stream for good (no reconnect). Safe to call twice."""
         await self._events.aclose()
 
     async def __aenter__(self) -> Self:

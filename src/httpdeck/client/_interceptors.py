@@ -41,7 +41,14 @@ class RequestInterceptor(Protocol):
 
     def intercept_request(
         self, context: RequestContext
-    ) -> Awaitable[RequestContext | None] | RequestContext | None: ...
+    ) -> Awaitable[RequestContext | None] | RequestContext | None:
+        """Called before each attempt, retries and redirect hops included.
+
+        Change `context` in place, or return a new `RequestContext`; None
+        keeps `context`. An exception other than an `HTTPClientError` reaches
+        the caller as `HTTPInterceptorError`.
+        """
+        ...
 
 
 @runtime_checkable
@@ -51,7 +58,14 @@ class ResponseInterceptor(Protocol):
 
     def intercept_response(
         self, context: ResponseContext
-    ) -> Awaitable[ResponseContext | None] | ResponseContext | None: ...
+    ) -> Awaitable[ResponseContext | None] | ResponseContext | None:
+        """Called after each attempt that got a response, with `context.duration` in seconds.
+
+        Change `context` in place, or return a new `ResponseContext`; None
+        keeps `context`. An exception other than an `HTTPClientError` reaches
+        the caller as `HTTPInterceptorError`.
+        """
+        ...
 
 
 @runtime_checkable
@@ -59,7 +73,15 @@ class AroundInterceptor(Protocol):
     """Wraps each attempt: `intercept(request, call_next)` returns the response,
     calling `call_next(request)` zero, one or more times."""
 
-    async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse: ...
+    async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
+        """Return the response to `request`, by calling `call_next` or on its own.
+
+        `call_next(request)` runs the rest of the chain and the transport;
+        pass a changed copy of the request to alter it. An exception other
+        than an `HTTPClientError` reaches the caller as `HTTPInterceptorError`
+        (errors raised by `call_next` pass through unchanged).
+        """
+        ...
 
 
 Interceptor: TypeAlias = RequestInterceptor | ResponseInterceptor | AroundInterceptor

@@ -87,10 +87,12 @@ class InMemoryMetrics:
         self.histograms: dict[_Key, list[float]] = {}
 
     def counter(self, name: str, tags: Tags, value: float = 1.0) -> None:
+        """Add `value` to the counter `name` for this tag set (read it back with `count()`)."""
         key = _key(name, tags)
         self.counters[key] = self.counters.get(key, 0.0) + value
 
     def histogram(self, name: str, value: float, tags: Tags) -> None:
+        """Keep one observation of `value` for `name` and this tag set (see `values()`)."""
         self.histograms.setdefault(_key(name, tags), []).append(value)
 
     def count(self, name: str, **tags: str) -> float:
@@ -121,5 +123,6 @@ class InMemoryMetrics:
         return [dict(series) for series in sorted(seen)]
 
     def clear(self) -> None:
+        """Forget every counter and observation."""
         self.counters.clear()
         self.histograms.clear()

@@ -62,9 +62,13 @@ class ContainerProtocol(Protocol):
     ```
     """
 
-    def register(self, key: Any, instance: Any) -> None: ...
+    def register(self, key: Any, instance: Any) -> None:
+        """Bind `instance` to `key`, replacing any earlier binding."""
+        ...
 
-    def resolve(self, key: Any) -> Any: ...
+    def resolve(self, key: Any) -> Any:
+        """The instance bound to `key`; raise `LookupError` (or `KeyError`) when there is none."""
+        ...
 
 
 class SimpleContainer:
@@ -74,6 +78,7 @@ class SimpleContainer:
         self._items: dict[Hashable, object] = {}
 
     def register(self, key: Hashable, instance: object) -> None:
+        """Bind `instance` to `key`, replacing any earlier binding."""
         self._items[key] = instance
 
     @overload
@@ -83,6 +88,7 @@ class SimpleContainer:
     def resolve(self, key: Hashable) -> Any: ...
 
     def resolve(self, key: Any) -> Any:
+        """The instance bound to `key`; a `KeyError` naming the key when there is none."""
         try:
             return self._items[key]
         except KeyError:
@@ -184,6 +190,11 @@ class HTTPProvider:
         return self._client
 
     async def register(self, container: ContainerProtocol) -> None:
+        """Build the client (again, if the last one was stopped) and bind it in `container`.
+
+        It is bound under `HTTPClientProtocol`, `HTTPClient` and the client's
+        own class. Nothing is opened until `boot()`.
+        """
         if self._client is None or self._client.is_closed:
             self._client = self._factory(self.config, self._resilience)
         client = self._client
@@ -191,6 +202,12 @@ class HTTPProvider:
             container.register(key, client)
 
     async def boot(self, container: ContainerProtocol) -> None:
+        """Install the resilience bound in `container`, then start the client.
+
+        A `ResiliencePipeline` wins; else a `RetryPolicy` and a
+        `CircuitBreakerRegistry` or `CircuitBreaker`, whichever are bound.
+        Calls `register()` first if it has not run.
+        """
         if self._client is None:
             await self.register(container)
         pipeline = _first(container, self.PIPELINE_KEYS)
@@ -272,6 +289,7 @@ class HTTPModule:
 
     @property
     def provider(self) -> HTTPProvider:
+        """The module's one provider (`providers[0]`)."""
         return self.providers[0]
 
     @overload

@@ -33,47 +33,71 @@ class HTTPClientProtocol(Protocol):
     `stream()` and the lifecycle. `HTTPModule` registers the client under
     this key."""
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Open the connection pool; the first request does it too."""
+        ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Close every connection; the client cannot be used afterwards."""
+        ...
 
-    def is_started(self) -> bool: ...
+    def is_started(self) -> bool:
+        """True between the first `start()` (or first request) and `stop()`."""
+        ...
 
     async def request(
         self, method: str, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> HttpResponse: ...
+    ) -> HttpResponse:
+        """Send a request and return the response, whatever its status; see `HTTPClient.request`."""
+        ...
 
     def stream(
         self, method: str, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> AbstractAsyncContextManager[HttpResponse]: ...
+    ) -> AbstractAsyncContextManager[HttpResponse]:
+        """The response, body unread, released when the block ends; see `HTTPClient.stream`."""
+        ...
 
     async def get(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.get`: GET `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def post(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.post`: POST `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def put(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.put`: PUT `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def patch(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.patch`: PATCH `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def delete(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.delete`: DELETE `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def head(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.head`: HEAD `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def options(
         self, url: str | URL, **options: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """As `HTTPClient.options`: OPTIONS `url`, body read; `Ok` below 400, else `Err`."""
+        ...
 
     async def post_multipart(
         self,
@@ -82,7 +106,9 @@ class HTTPClientProtocol(Protocol):
         *,
         boundary: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> Result[HttpResponse, HTTPClientError]: ...
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """POST `fields` as `multipart/form-data`; see `HTTPClient.post_multipart`."""
+        ...
 
     def sse(
         self,
@@ -94,4 +120,6 @@ class HTTPClientProtocol(Protocol):
         retry_delay: float = 3.0,
         last_event_id: str | None = None,
         **options: Unpack[RequestOptions],
-    ) -> EventSource: ...
+    ) -> EventSource:
+        """Server-sent events from `url`; see `HTTPClient.sse`."""
+        ...

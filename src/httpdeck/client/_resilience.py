@@ -71,6 +71,11 @@ class Timeout:
         return f"Timeout({self.seconds})"
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Run `send(request)` under the deadline.
+
+        Raises `HTTPTimeoutError(phase="total", sent=True)` when `seconds`
+        run out; a timeout raised inside for another reason passes through.
+        """
         deadline = asyncio.timeout(self.seconds)
         try:
             async with deadline:
@@ -197,6 +202,12 @@ class Bulkhead:
         self._active -= 1
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Run `send(request)` holding a slot, released when it returns or raises.
+
+        Raises `HTTPBulkheadFullError`, before anything is sent, when every
+        slot is busy and the queue is full, or when no slot frees up within
+        `max_wait` seconds.
+        """
         try:
             await self.acquire(request)
         except HTTPBulkheadFullError:
@@ -263,6 +274,7 @@ class ResiliencePipeline:
         return f"ResiliencePipeline({', '.join(map(repr, self.strategies))})"
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Run `send(request)` through every part, outermost first (see the class docstring)."""
         # The client hands the same `send` every time: compose the chain once.
         cached = self._chain
         if cached is not None and cached[0] is send:

@@ -403,6 +403,12 @@ class RetryPolicy:
             raise HTTPTimeoutError(msg, request=request, sent=True, phase="total") from exc
 
     async def execute(self, request: Request, send: Send) -> HttpResponse:
+        """Send `request`, retrying failed attempts as the config allows.
+
+        Returns the first response that needs no retry. When attempts, the
+        timeout or the budget run out, raises `HTTPRetryExhaustedError` with
+        every outcome; errors that are not retryable pass through unchanged.
+        """
         state = self.start(request)
         observer = observer_of(request)
         while True:

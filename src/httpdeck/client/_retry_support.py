@@ -118,6 +118,7 @@ class RetryBudget:
         return self._current % _BUCKETS
 
     def record_first_attempt(self) -> None:
+        """Count a first attempt (each allows `ratio` more retries); retry policies call it."""
         with self._lock:
             self._firsts[self._roll()] += 1
 

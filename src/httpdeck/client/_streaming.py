@@ -49,11 +49,13 @@ class ByteStream:
                 yield chunk
 
     async def aread(self) -> bytes:
+        """The chunks not yet handed to an iterator, joined; the stream is empty afterwards."""
         body = b"".join(self._chunks)
         self._chunks = []
         return body
 
     async def aclose(self) -> None:
+        """Drop the chunks not yet read. Safe to call twice."""
         self._chunks = []
         self._closed = True
 
@@ -78,6 +80,7 @@ class StreamBody:
 
     @property
     def replayable(self) -> bool:
+        """True when the source is a callable: each send iterates a fresh iterable."""
         return callable(self._source)
 
     @property

@@ -114,6 +114,9 @@ class Anonymizer:
         return value
 
     def body(self, body: bytes | None) -> bytes | None:
+        """`body` with the listed JSON fields faked, or `body` itself (the same object)
+        when it is not JSON or holds none of them. Compact JSON stays compact.
+        """
         if not body or body.lstrip()[:1] not in (b"{", b"["):
             return body
         try:
@@ -128,12 +131,17 @@ class Anonymizer:
         return json.dumps(changed, ensure_ascii=False, separators=separators).encode()
 
     def request(self, request: CassetteRequest) -> CassetteRequest:
+        """`request` with its body anonymized; the same object when nothing changed."""
         body = self.body(request.body)
         if body is request.body:
             return request
         return CassetteRequest(request.method, request.uri, request.headers, body)
 
     def response(self, response: CassetteResponse) -> CassetteResponse:
+        """`response` with its body anonymized; the same object when nothing changed.
+
+        A changed body loses its recorded chunk boundaries and timing.
+        """
         body = self.body(response.body) or b""
         if body is response.body:
             return response

@@ -58,6 +58,7 @@ class TruncatedBody(Fault):
     _kind: ClassVar[str] = "truncated_body"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, then end its body after `after_bytes` with `HTTPProtocolError`."""
         response, keep, buffered = await _with_split(await call_next(request), self.after_bytes)
         declared = content_length(response)
 
@@ -90,6 +91,7 @@ class StallBody(Fault):
     _kind: ClassVar[str] = "stall_body"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, then stall its response body after `after_bytes`."""
         response, keep, buffered = await _with_split(await call_next(request), self.after_bytes)
         seconds = self.seconds
 
@@ -128,6 +130,7 @@ class SlowDrip(Fault):
             raise ValueError(msg)
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, then deliver its response body `chunk_size` bytes per `interval`."""
         response = await call_next(request)
         size, interval = self.chunk_size, self.interval
 
@@ -159,6 +162,7 @@ class InvalidJSON(Fault):
     _kind: ClassVar[str] = "invalid_json"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, then swap its body for `body` and its content type for JSON."""
         headers = {"Content-Type": "application/json"}
         return await _swap_body(request, call_next, self.body, headers)
 
@@ -181,6 +185,7 @@ class WrongContentType(Fault):
     _kind: ClassVar[str] = "wrong_content_type"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, then swap its content type (and body, unless `body=None`)."""
         headers = {"Content-Type": self.content_type}
         return await _swap_body(request, call_next, self.body, headers)
 
@@ -204,6 +209,7 @@ class BadContentLength(Fault):
             raise ValueError(msg)
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Send the request, read its response, then declare a Content-Length `excess` bytes off."""
         response = await call_next(request)
         body = await response.aread()
         declared = max(len(body) + self.excess, 0)

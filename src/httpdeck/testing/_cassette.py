@@ -121,15 +121,20 @@ class Cassette:
 
     @property
     def interactions(self) -> list[Interaction]:
+        """What the file holds (nothing in `rewrite` mode) followed by what this
+        session recorded and has not saved yet.
+        """
         recorded = [s.interaction for s in self._session if s.interaction and not s.saved]
         return [*self._base, *recorded]
 
     @property
     def requests(self) -> list[CassetteRequest]:
+        """The request of each of `interactions`, in the same order."""
         return [interaction.request for interaction in self.interactions]
 
     @property
     def play_count(self) -> int:
+        """Replays so far, all interactions together (an interaction replayed twice counts 2)."""
         return sum(self._plays)
 
     @property
@@ -139,10 +144,14 @@ class Cassette:
 
     @property
     def all_played(self) -> bool:
+        """True when every interaction loaded for replay was replayed at least once
+        (also when none was loaded: the `all` and `rewrite` modes replay nothing).
+        """
         return all(self._plays)
 
     @property
     def unplayed(self) -> list[Interaction]:
+        """The interactions loaded for replay that were never replayed, in file order."""
         return [i for i, plays in zip(self._playable, self._plays, strict=True) if not plays]
 
     @property
@@ -272,22 +281,30 @@ class Cassette:
     # -- record ------------------------------------------------------------------
 
     def reserve(self, request: CassetteRequest) -> Slot:
+        """Take the next place in the recording order for `request`, as it goes out.
+
+        `RecordReplayInterceptor` calls it, then `commit()` or `discard()` with the
+        slot, so interactions are saved in the order their requests were sent.
+        """
         slot = Slot(request)
         self._session.append(slot)
         return slot
 
     @staticmethod
     def commit(slot: Slot, raw: Raw) -> None:
+        """Fill `slot` with the recorded interaction `raw` (vcrpy's dict); `save()` writes it."""
         slot.interaction = Interaction(raw, session=True)
         slot.close_partial = None
 
     @staticmethod
     def discard(slot: Slot) -> None:
+        """Give `slot` up: nothing is recorded for its request."""
         slot.saved = True  # never written
         slot.close_partial = None
 
     @property
     def dirty(self) -> bool:
+        """True when something was recorded that `save()` has not written yet."""
         return any(s.interaction is not None and not s.saved for s in self._session)
 
     def save(self) -> bool:

@@ -83,6 +83,7 @@ class CassetteRequest:
 
     @property
     def uri(self) -> str:
+        """The full URL with its query (vcrpy's `uri`); `before_record_request` may set it."""
         return self._uri
 
     @uri.setter
@@ -92,29 +93,35 @@ class CassetteRequest:
 
     @property
     def parsed_uri(self) -> ParseResult:
+        """`uri` split by `urllib.parse.urlparse`, cached until `uri` changes."""
         if self._parsed is None:
             self._parsed = urlparse(self._uri)
         return self._parsed
 
     @property
     def key_parts(self) -> KeyParts:
+        """`(method, host, path)`: what replay indexes interactions by."""
         parsed = self.parsed_uri
         return self.method, parsed.hostname, parsed.path or "/"
 
     @property
     def url(self) -> URL:
+        """`uri` as an already-encoded `yarl.URL`."""
         return URL(self.uri, encoded=True)
 
     @property
     def scheme(self) -> str:
+        """The scheme of `uri`, such as `"https"`."""
         return self.parsed_uri.scheme
 
     @property
     def host(self) -> str | None:
+        """The host name from `uri`, lower-cased; None when `uri` has none."""
         return self.parsed_uri.hostname
 
     @property
     def port(self) -> int | None:
+        """The port from `uri`, else 443 for https and 80 for http; None for other schemes."""
         port = self.parsed_uri.port
         if port is None:
             return {"https": 443, "http": 80}.get(self.parsed_uri.scheme)
@@ -122,10 +129,12 @@ class CassetteRequest:
 
     @property
     def path(self) -> str:
+        """The path from `uri`, without the query (`""` when the URL has none)."""
         return self.parsed_uri.path
 
     @property
     def query(self) -> list[tuple[str, str]]:
+        """The query as sorted `(name, value)` pairs, blank values kept (vcrpy's `query`)."""
         return sorted(parse_qsl(self.parsed_uri.query, keep_blank_values=True))
 
     def __repr__(self) -> str:
@@ -253,22 +262,28 @@ class Interaction:
 
     @property
     def request(self) -> CassetteRequest:
+        """The recorded request, decoded from `raw` on first use."""
         if self._request is None:
             self._request = request_from_raw(self.raw["request"])
         return self._request
 
     @property
     def response(self) -> CassetteResponse:
+        """The recorded response, decoded from `raw` on first use; a recorded
+        transport error has `error` set.
+        """
         if self._response is None:
             self._response = response_from_raw(self.raw["response"])
         return self._response
 
     @property
     def method(self) -> str:
+        """The request's method, read from `raw` without building a `CassetteRequest`."""
         return str(self.raw["request"]["method"])
 
     @property
     def uri(self) -> str:
+        """The request's URL, read from `raw` without building a `CassetteRequest`."""
         return str(self.raw["request"]["uri"])
 
     def __repr__(self) -> str:

@@ -207,6 +207,7 @@ class ChaosProxy:
 
     @property
     def enabled(self) -> bool:
+        """True while the proxy listens: after `start()` or `enable()`, until `disable()`."""
         return self._server is not None
 
     @property
@@ -215,6 +216,10 @@ class ChaosProxy:
         return len(self._open)
 
     async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1 (read it from `url` or `port`).
+
+        `async with ChaosProxy(...)` calls it, and `stop()` on the way out.
+        """
         loop = asyncio.get_running_loop()
         self._started = loop.time()
         self._changed = loop.create_future()
@@ -241,6 +246,7 @@ class ChaosProxy:
             await server.wait_closed()
 
     async def stop(self) -> None:
+        """Stop listening and drop every open connection (the same as `disable()`)."""
         await self.disable()
 
     async def _drain_tasks(self) -> None:
@@ -265,6 +271,7 @@ class ChaosProxy:
 
     @property
     def toxics(self) -> list[Toxic]:
+        """The toxics in place now, in the order they were added."""
         return list(self._toxics.values())
 
     def add_toxic(
@@ -290,6 +297,12 @@ class ChaosProxy:
     def update_toxic(
         self, name: str, *, toxicity: float | None = None, **attributes: float
     ) -> Toxic:
+        """Change the toxicity or some attributes of the toxic `name`; the rest is kept.
+
+        Applies to open connections from their next chunk on. Raises
+        `KeyError` for an unknown name and `ValueError` for an attribute the
+        toxic's type does not have or a bad value.
+        """
         old = self._get(name)
         toxic = _toxic(
             old.type,
@@ -303,6 +316,7 @@ class ChaosProxy:
         return toxic
 
     def remove_toxic(self, name: str) -> None:
+        """Remove the toxic `name`, from open connections too; `KeyError` if there is none."""
         self._get(name)
         del self._toxics[name]
         self._notify()

@@ -64,6 +64,7 @@ class ChaosReport:
 
     @property
     def fault_total(self) -> int:
+        """Faults injected, all kinds together (the sum of `faults`)."""
         return sum(self.faults.values())
 
     def __str__(self) -> str:

@@ -214,6 +214,13 @@ class FakeTransport(_Routing):
             self.add_route(route)
 
     async def send(self, request: Request) -> HttpResponse:
+        """Answer `request` from the first route that matches it, and record the `Call`.
+
+        A request to one of `passthrough_hosts` that matches no route goes to
+        the passthrough transport; any other unmatched request raises
+        `UnmatchedRequestError` (and is kept for
+        `assert_all_requests_were_expected()`).
+        """
         content = request.content
         if isinstance(content, StreamBody):
             # Consuming the stream is what a real transport does: a one-shot

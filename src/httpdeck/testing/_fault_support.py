@@ -164,6 +164,9 @@ class FaultEnv:
         sleep: Sleep,
         errors: TransportErrors,
     ) -> FaultEnv:
+        """The environment for `request`: the timeouts the real client would apply
+        (the request's own, else `config`'s), with `rng`, `sleep` and `errors`.
+        """
         timeouts: TimeoutConfig = request.timeout or config.timeouts
         total = timeouts.total if timeouts.total is not None else config.pool.timeout
         return cls(

@@ -114,6 +114,7 @@ class Latency(Fault):
             raise ValueError(msg)
 
     def sample(self, env: FaultEnv) -> float:
+        """One delay in seconds, drawn from `env.rng` by `distribution`; never negative."""
         if self.distribution == "exponential":
             return env.rng.expovariate(1 / self.seconds) if self.seconds else 0.0
         if self.distribution == "normal":
@@ -123,6 +124,9 @@ class Latency(Fault):
         return self.seconds
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Wait the sampled delay before sending or after the response head, on `env`'s
+        sleep; a wait past a timeout raises that `HTTPTimeoutError`.
+        """
         delay = self.sample(env)
         if self.where == "request":
             await env.wait(request, delay, reading=False)
@@ -143,6 +147,7 @@ class ConnectionRefused(Fault):
     _kind: ClassVar[str] = "connection_refused"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPConnectionError(sent=False)` without calling `call_next`."""
         env.fail(request, "refused")
 
 
@@ -153,6 +158,7 @@ class DNSFailure(Fault):
     _kind: ClassVar[str] = "dns_failure"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPConnectionError(sent=False)` without calling `call_next`."""
         env.fail(request, "dns")
 
 
@@ -164,6 +170,7 @@ class TLSFailure(Fault):
     _kind: ClassVar[str] = "tls_failure"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPConnectionError(sent=False)` naming `reason`, without calling `call_next`."""
         env.fail(request, "tls", detail=self.reason)
 
 
@@ -176,6 +183,7 @@ class PoolExhausted(Fault):
     _kind: ClassVar[str] = "pool_exhausted"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPTimeoutError(phase="pool", sent=False)` without calling `call_next`."""
         env.fail(request, "pool_timeout", sent=False)
 
 
@@ -200,9 +208,13 @@ class ConnectionReset(Fault):
 
     @property
     def kind(self) -> str:
+        """`"connection_reset"`, or `"connection_reset.before_send"` with `after_send=False`."""
         return "connection_reset" if self.after_send else "connection_reset.before_send"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPConnectionError` (`sent` as `after_send`); `call_next` runs first
+        only with `processed=True`.
+        """
         if not self.after_send:
             env.fail(request, "reset_before_send")
         if self.processed:
@@ -220,6 +232,7 @@ class Disconnect(Fault):
     _kind: ClassVar[str] = "disconnect"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPConnectionError(sent=True)`; with `processed=True`, after `call_next`."""
         if self.processed:
             await _processed(request, call_next)
         env.fail(request, "disconnect")
@@ -257,9 +270,11 @@ class Timeout(Fault):
 
     @property
     def kind(self) -> str:
+        """`"timeout."` and the phase: `"timeout.read"`, ..."""
         return f"timeout.{self.phase}"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Raise `HTTPTimeoutError` for `phase`; with `processed=True`, after `call_next`."""
         if self.processed:
             await _processed(request, call_next)
         env.fail(request, _TIMEOUTS[self.phase], sent=self.phase in ("read", "total"))
@@ -274,6 +289,7 @@ class BlackHole(Fault):
     _kind: ClassVar[str] = "black_hole"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Wait out the read or total timeout, then raise it; with neither, wait forever."""
         await env.wait(request, math.inf, reading=True)
         raise AssertionError("unreachable: an endless wait returned")  # pragma: no cover
 
@@ -300,9 +316,11 @@ class Status(Fault):
 
     @property
     def kind(self) -> str:
+        """`"status."` and the code: `"status.503"`, ..."""
         return f"status.{self.status}"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
+        """Answer with `status`, `Retry-After` and `headers` without calling `call_next`."""
         try:
             reason = HTTPStatus(self.status).phrase
         except ValueError:

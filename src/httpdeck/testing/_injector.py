@@ -67,6 +67,7 @@ class FaultEvent:
 
     @property
     def kind(self) -> str:
+        """The fault's kind, as `ChaosReport.faults` counts it: "timeout.read", "status.503", ..."""
         return self.fault.kind
 
 
@@ -124,6 +125,7 @@ class FaultRule:
         return f"<FaultRule {self.name!r} faults={list(self.faults)} schedule={self.schedule!r}>"
 
     def matches(self, request: Request) -> bool:
+        """True when the method is one of the rule's and the URL, without its query, matches."""
         if self.methods is not None and request.method not in self.methods:
             return False
         return self.regex is None or self.regex.match(str(request.url).split("?", 1)[0]) is not None
@@ -143,6 +145,7 @@ class FaultRule:
         return self
 
     def when(self, schedule: Schedule) -> FaultRule:
+        """Replace the schedule and earlier conditions; `TypeError` if it is not a `Schedule`."""
         if not isinstance(schedule, Schedule):
             msg = f"Rule {self.name!r}: {schedule!r} is not a schedule (see httpdeck.testing.schedules)."
             raise TypeError(msg)
@@ -154,24 +157,34 @@ class FaultRule:
         return self
 
     def first(self, n: int) -> FaultRule:
+        """Also require one of the rule's first `n` calls (`schedules.First`)."""
         return self._and(First(n))
 
     def every(self, n: int, *, offset: int = 0) -> FaultRule:
+        """Also require every `n`-th call, shifted by `offset` (`schedules.EveryNth`)."""
         return self._and(EveryNth(n, offset))
 
     def probability(self, p: float) -> FaultRule:
+        """Also fire only with probability `p` (0 to 1), seeded (`schedules.Probability`)."""
         return self._and(Probability(p))
 
     def sequence(self, *steps: str, cycle: bool = False) -> FaultRule:
+        """Also follow `steps`, "fail" or "ok", one per call (`schedules.Sequence`)."""
         return self._and(Sequence(*steps, cycle=cycle))
 
     def burst(self, start: int, length: int, *, every: int | None = None) -> FaultRule:
+        """Also require `length` calls in a row from 0-based call `start` (`schedules.Burst`)."""
         return self._and(Burst(start, length, every))
 
     def during(self, start: float, end: float = float("inf")) -> FaultRule:
+        """Also require `start <= elapsed < end` (`schedules.TimeWindow`).
+
+        `elapsed` is seconds since the injector started or was reset, on its clock.
+        """
         return self._and(TimeWindow(start, end))
 
     def on_attempts(self, *attempts: int) -> FaultRule:
+        """Also require one of these attempts, 0 being the first (`schedules.OnAttempt`)."""
         return self._and(OnAttempt(*attempts))
 
     def times(self, n: int) -> FaultRule:
@@ -180,6 +193,7 @@ class FaultRule:
         return self
 
     def pick(self, tick: Tick) -> Fault:
+        """The fault to inject on `tick`: drawn by `weights` from the seed, or the only one."""
         if len(self.faults) == 1:
             return self.faults[0]
         weights = self.weights or (1.0,) * len(self.faults)
@@ -417,6 +431,7 @@ class _Placement:
 
     @property
     def log(self) -> list[FaultEvent]:
+        """The injector's log: one `FaultEvent` per fault that fired, in order."""
         return self.injector.log
 
 
@@ -463,11 +478,13 @@ class FaultInjectionTransport(_Placement):
         )
 
     async def start(self) -> None:
+        """Start the inner transport, if it has a `start()`."""
         start = getattr(self.inner, "start", None)
         if start is not None:
             await start()
 
     def send(self, request: Request) -> Coroutine[Any, Any, HttpResponse]:
+        """Inject a fault into this attempt, or hand `request` to the inner transport."""
         # Hands back the inner coroutine itself (no frame of its own): with no
         # fault to consider, the wrapper costs one counter update.
         injector = self.injector
@@ -476,6 +493,7 @@ class FaultInjectionTransport(_Placement):
         return injector._inject(request, self.inner.send)
 
     async def aclose(self) -> None:
+        """Close the inner transport."""
         await self.inner.aclose()
 
 
@@ -506,6 +524,7 @@ class FaultInjectionInterceptor(_Placement):
         self._init_injector(injector, config, options)
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
+        """Inject a fault into this attempt, or pass `request` on to `call_next`."""
         injector = self.injector
         if injector._count(request):
             return await call_next(request)

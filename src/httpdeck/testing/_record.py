@@ -164,6 +164,13 @@ class RecordReplayInterceptor:
         return request, secrets
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
+        """Replay the recorded answer to `request`, or send it on and record what comes back.
+
+        With nothing to replay and a record mode that does not record, raises
+        `CassetteMissError`. A recorded transport error is raised again on
+        replay. A request that `before_record_request` drops (returns None
+        for) is sent and not recorded.
+        """
         live = await _capture(request)
         filtered, secrets = self._prepare(live)
         if filtered is None:

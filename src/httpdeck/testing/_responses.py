@@ -69,14 +69,17 @@ class FakeClock:
         self.sleeps: list[float] = []
 
     def monotonic(self) -> float:
+        """`now`, in seconds; calling the clock itself returns the same."""
         return self.now
 
     __call__ = monotonic
 
     def advance(self, seconds: float) -> None:
+        """Move `now` forward by `seconds` (a negative value is ignored) without waiting."""
         self.now += max(0.0, seconds)
 
     async def sleep(self, seconds: float) -> None:
+        """Add `seconds` to `sleeps` and to `now`, then yield to the loop once; no real wait."""
         self.sleeps.append(seconds)
         self.advance(seconds)
         await asyncio.sleep(0)
@@ -221,6 +224,7 @@ class FakeResponse:
 
     @property
     def body(self) -> bytes:
+        """The whole body, its chunks joined."""
         return b"".join(self._body_chunks)
 
     def build(self, request: Request) -> HttpResponse:
@@ -313,6 +317,7 @@ class FakeError:
         return cls(build, f"{phase} timeout")
 
     def build(self, request: Request) -> BaseException:
+        """A fresh exception for `request`, ready to raise."""
         return self._factory(request)
 
     def __repr__(self) -> str:

@@ -84,6 +84,7 @@ class Call:
 
     @property
     def text(self) -> str:
+        """The request body decoded as UTF-8 (invalid bytes replaced); empty when there is none."""
         return (self.body or b"").decode("utf-8", errors="replace")
 
     def json(self) -> Any:
@@ -91,6 +92,7 @@ class Call:
         return _json.loads(self.body or b"")
 
     def seen(self) -> Seen:
+        """The request as route patterns match it (what `assert_called_with` compares)."""
         return Seen(self.method, self.url, self.headers, self.body)
 
     def __repr__(self) -> str:
@@ -240,20 +242,24 @@ class Route:
 
     @property
     def sequence_length(self) -> int:
+        """How many answers the route's `respond_sequence()` holds; 0 for a single answer."""
         return len(self._answer.answers) if isinstance(self._answer, _Sequence) else 0
 
     # -- history -------------------------------------------------------------
 
     @property
     def call_count(self) -> int:
+        """How many requests the route matched so far (the length of `calls`)."""
         return len(self.calls)
 
     @property
     def called(self) -> bool:
+        """True once the route matched a request."""
         return bool(self.calls)
 
     @property
     def last_call(self) -> Call:
+        """The most recent `Call`; an `AssertionError` when the route was never called."""
         if not self.calls:
             msg = f"Route {self.label} was never called."
             raise AssertionError(msg)
@@ -267,15 +273,18 @@ class Route:
 
     @property
     def label(self) -> str:
+        """How messages name the route: its `name`, if any, and its pattern."""
         described = self.pattern.describe()
         return f"{self.name!r} {described}" if self.name else described
 
     def assert_called(self) -> None:
+        """Raise `AssertionError` unless the route was called at least once."""
         if not self.calls:
             msg = f"Expected route {self.label} to be called; it was never called."
             raise AssertionError(msg)
 
     def assert_not_called(self) -> None:
+        """Raise `AssertionError` listing every call if the route was called."""
         if self.calls:
             msg = f"Expected route {self.label} not to be called; {self._times()}:\n" + "\n".join(
                 f"  - {call.method} {call.url}" for call in self.calls
@@ -283,9 +292,11 @@ class Route:
             raise AssertionError(msg)
 
     def assert_called_once(self) -> None:
+        """Raise `AssertionError` unless the route was called exactly once."""
         self.assert_call_count(1)
 
     def assert_call_count(self, count: int) -> None:
+        """Raise `AssertionError` unless the route was called exactly `count` times."""
         if len(self.calls) != count:
             times = "once" if count == 1 else f"{count} times"
             msg = f"Expected route {self.label} to be called {times}; {self._times()}."

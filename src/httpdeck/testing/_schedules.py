@@ -64,6 +64,7 @@ class Tick(NamedTuple):
     path: str = ""
 
     def branch(self, name: str) -> Tick:
+        """This tick one level deeper in a composition (`path` plus `name`)."""
         return self._replace(path=self.path + name)
 
 
@@ -129,6 +130,7 @@ class Always(Schedule):
     """Fires on every call."""
 
     def fires(self, tick: Tick) -> bool:
+        """True, whatever the tick."""
         return True
 
 
@@ -137,6 +139,7 @@ class Never(Schedule):
     """Never fires (a rule kept for later, or a baseline run)."""
 
     def fires(self, tick: Tick) -> bool:
+        """False, whatever the tick."""
         return False
 
 
@@ -159,6 +162,7 @@ class Probability(Schedule):
             raise ValueError(msg)
 
     def fires(self, tick: Tick) -> bool:
+        """True for a share `p` of calls, by a draw fixed by the seed, rule and call."""
         if self.p >= 1.0:
             return True
         if self.p <= 0.0:
@@ -176,6 +180,7 @@ class First(Schedule):
         _count("First(n)", self.n, 0)
 
     def fires(self, tick: Tick) -> bool:
+        """True on calls 0 to `n - 1` (`tick.call` counts from 0)."""
         return tick.call < self.n
 
 
@@ -197,6 +202,7 @@ class EveryNth(Schedule):
             raise ValueError(msg)
 
     def fires(self, tick: Tick) -> bool:
+        """True when `(tick.call + 1) % n == offset`: 1-based calls n, 2n, ... for offset 0."""
         return (tick.call + self.n - self.offset) % self.n == self.n - 1
 
 
@@ -219,6 +225,7 @@ class Burst(Schedule):
             _count("Burst(every)", self.every, self.length)
 
     def fires(self, tick: Tick) -> bool:
+        """True when `tick.call` (0-based) falls in a burst."""
         offset = tick.call - self.start
         if offset < 0:
             return False
@@ -244,6 +251,7 @@ class TimeWindow(Schedule):
             raise ValueError(msg)
 
     def fires(self, tick: Tick) -> bool:
+        """True while `start <= tick.elapsed < end`."""
         return self.start <= tick.elapsed < self.end
 
 
@@ -273,6 +281,7 @@ class Sequence(Schedule):
         object.__setattr__(self, "cycle", cycle)
 
     def fires(self, tick: Tick) -> bool:
+        """True when step `tick.call` (0-based) of the script is "fail"."""
         index = tick.call % len(self.steps) if self.cycle else tick.call
         return index < len(self.steps) and self.steps[index]
 
@@ -297,6 +306,7 @@ class OnAttempt(Schedule):
         object.__setattr__(self, "attempts", frozenset(attempts))
 
     def fires(self, tick: Tick) -> bool:
+        """True when `tick.attempt` (0 is the first attempt) is one of `attempts`."""
         return tick.attempt in self.attempts
 
     def __repr__(self) -> str:

@@ -45,7 +45,13 @@ __all__ = ["DNSCache", "HardenedConnector", "Resolver", "SystemResolver"]
 class Resolver(Protocol):
     """Turns a host name into IP addresses (strings), best first."""
 
-    async def resolve(self, host: str, port: int) -> Sequence[str]: ...
+    async def resolve(self, host: str, port: int) -> Sequence[str]:
+        """The addresses of `host`, best first; `port` is the one being connected to.
+
+        Raise `OSError` (`socket.gaierror`) when the name does not resolve:
+        the client reports it as `HTTPConnectionError`.
+        """
+        ...
 
 
 class SystemResolver:

@@ -121,10 +121,15 @@ class ConnectionPool:
         self._proxy_cache: dict[tuple[str, str], str | None] = {}
 
     def is_started(self) -> bool:
+        """True between `start()` and `stop()`."""
         return self._session is not None
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        """The pool's aiohttp `ClientSession`.
+
+        Raises `HTTPClientError` before `start()` and after `stop()`.
+        """
         if self._session is None:
             msg = "The connection pool is not started: call `await pool.start()` first."
             raise HTTPClientError(msg)
@@ -411,12 +416,25 @@ class AiohttpTransport:
         self._default_pool = self.config.timeouts.pool
 
     async def start(self) -> None:
+        """Open the pool (idempotent); `send()` opens it on first use anyway.
+
+        Raises `HTTPClientClosedError` once the transport was closed.
+        """
         await self.pool.start()
 
     def is_started(self) -> bool:
+        """True while the pool is open: after `start()` or the first `send()`, until `aclose()`."""
         return self.pool.is_started()
 
     async def send(self, request: Request) -> HttpResponse:
+        """Send `request` through the pool; the response comes back with its body unread.
+
+        When the client is going to read the body anyway (its verb methods),
+        it is read here, under the same deadline. Transport failures raise
+        `HTTPConnectionError`, `HTTPTimeoutError` (with its `phase`),
+        `HTTPProtocolError`, `HTTPResponseTooLargeError` or
+        `HTTPUnsafeURLError`, each carrying the request and `sent`.
+        """
         session = self.pool._session or await self.pool.start()
         pool = self.pool
         # No proxy configured or in the environment: skip the lookup (the common case).
@@ -543,6 +561,7 @@ class AiohttpTransport:
         return exc
 
     async def aclose(self) -> None:
+        """Close the pool and its connections; the transport cannot be started again."""
         await self.pool.stop()
 
 
