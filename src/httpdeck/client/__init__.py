@@ -94,7 +94,8 @@ from httpdeck.client._safety import HTTPUnsafeURLError, URLSafety
 from httpdeck.client._sse import ServerSentEvent
 from httpdeck.client._streaming import ByteStream, ResponseStream, StreamBody, StreamConsumedError
 from httpdeck.client._transports._connector import Resolver
-from httpdeck.client._transports.aiohttp import AiohttpTransport, ConnectionPool
+from httpdeck.client._transports._pool import ConnectionPool
+from httpdeck.client._transports.aiohttp import AiohttpTransport
 from httpdeck.client._transports.base import Transport
 
 __all__ = [
