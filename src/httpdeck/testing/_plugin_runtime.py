@@ -21,6 +21,7 @@ from httpdeck.client import (
     HTTPClientConfig,
     HTTPConfigError,
     HTTPModule,
+    HTTPProvider,
     SimpleContainer,
 )
 from httpdeck.client._retry_support import TESTING, set_testing
@@ -214,7 +215,11 @@ class StubModule:
 
 
 @asynccontextmanager
-async def stub_module(config: HTTPClientConfig) -> AsyncIterator[StubModule]:
-    module = HTTPModule.stub(config)
+async def stub_module(fake: FakeHTTPClient) -> AsyncIterator[StubModule]:
+    """`HTTPModule.stub()`'s module, providing `fake` (httpdeck_fake) instead of a
+    fake of its own. The container is fresh, so there is no resilience in it
+    for the provider to install: `fake` keeps its own (the httpdeck_fake marker's)."""
+    provider = HTTPProvider(fake.config, client_factory=lambda config, resilience: fake)
+    module = HTTPModule(providers=(provider,), stubbed=True)
     async with module.lifespan() as container:
-        yield StubModule(module, container, container.resolve(FakeHTTPClient))
+        yield StubModule(module, container, fake)
