@@ -313,3 +313,61 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
         "[[]True, [[]'localhost'[]][]].",
     ):
         result.stdout.fnmatch_lines([line])
+
+
+PER_TEST_OBJECTS = """
+    import pytest
+
+    from httpdeck import CircuitBreaker, HTTPCircuitOpenError, InMemoryMetrics
+    from httpdeck.testing import FakeClock
+
+    URL = "https://pay.example.com/charge"
+
+    def breaker():
+        return CircuitBreaker(failure_threshold=1)
+
+    # A class marker's arguments are built once, at import, for all its tests:
+    # objects with state are given as factories, called for each test.
+    @pytest.mark.asyncio
+    @pytest.mark.httpdeck_fake(circuit_breaker=breaker, clock=FakeClock, metrics=InMemoryMetrics)
+    class TestPayments:
+        @pytest.mark.parametrize("attempt", [1, 2])
+        async def test_a_failure_opens_this_tests_breaker(self, httpdeck_fake, attempt):
+            httpdeck_fake.route("GET", URL).respond(503)
+            assert (await httpdeck_fake.get(URL)).unwrap_err().status == 503
+            with pytest.raises(HTTPCircuitOpenError):
+                await httpdeck_fake.get(URL)
+            await httpdeck_fake.clock.sleep(10)
+            assert httpdeck_fake.metrics.count("http.request.status") == 1
+
+        async def test_a_success_starts_afresh(self, httpdeck_fake):
+            httpdeck_fake.route("GET", URL).respond(200)
+            assert (await httpdeck_fake.get(URL)).unwrap().status == 200
+            assert httpdeck_fake.clock.now == 0
+            assert httpdeck_fake.metrics.count("http.request.status") == 1
+
+    @pytest.mark.asyncio
+    @pytest.mark.httpdeck_client(interceptors=lambda: [Recorder()])
+    @pytest.mark.parametrize("path", ["a", "b"])
+    async def test_client_marker_factories_too(httpdeck_client, httpdeck_server, path):
+        await httpdeck_client.get(httpdeck_server.url / path)
+        (recorder,) = httpdeck_client.interceptors
+        assert recorder.seen == [f"/{path}"]
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        async def intercept_request(self, context):
+            self.seen.append(context.request.url.path)
+"""
+
+
+def test_marker_options_with_state_take_a_factory_called_per_test(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
+    project.conftest(APP_CONFTEST)
+    project.tests(PER_TEST_OBJECTS)
+    result = project.run()
+    result.assert_outcomes(passed=5)
