@@ -428,17 +428,23 @@ class FakeHTTPClient(_Routing, HTTPClient):
     def build_request(
         self, method: str, url: str | URL, **options: Unpack[RequestOptions]
     ) -> Request:
+        """The `Request` that `request(method, url, **options)` would send; a
+        relative `url` is joined to `base_url`."""
         return super().build_request(method, self._absolute(url), **options)
 
     async def request(
         self, method: str, url: str | URL, **options: Unpack[RequestOptions]
     ) -> HttpResponse:
+        """Send a request and return the response, whatever its status, as
+        `HTTPClient.request()` does; a relative `url` is joined to `base_url`."""
         return await super().request(method, self._absolute(url), **options)
 
     @asynccontextmanager
     async def stream(
         self, method: str, url: str | URL, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[HttpResponse]:
+        """Send a request and hand back the response with its body unread, as
+        `HTTPClient.stream()` does; a relative `url` is joined to `base_url`."""
         async with super().stream(method, self._absolute(url), **options) as response:
             yield response
 
