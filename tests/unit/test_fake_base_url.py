@@ -111,3 +111,9 @@ async def test_a_protocol_relative_path_is_refused_as_by_the_base_url_client() -
     async with FakeHTTPClient(base_url=API) as fake:
         with pytest.raises(HTTPValidationError, match=r"'//evil\.example/x' is protocol-relative"):
             await fake.get("//evil.example/x")
+
+
+async def test_a_url_of_the_wrong_type_gets_the_clients_own_error() -> None:
+    async with FakeHTTPClient() as fake:
+        with pytest.raises(HTTPValidationError, match=r"A URL must be a str or yarl\.URL, got int"):
+            await fake.get(42)  # type: ignore[arg-type]
