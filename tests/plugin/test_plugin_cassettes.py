@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from plugin_project import Project
@@ -172,16 +174,11 @@ def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
     pytester: pytest.Pytester,
 ) -> None:
     project = Project(pytester)
-    project.ini(extra=INI)
+    # In the ini, not on the command line: there it would win over the markers.
+    project.ini(extra=INI + "    httpdeck_record_mode = once\n")
     project.conftest(CONFTEST)
     project.tests(XDIST.format(mode="new_episodes"))
-    recorded = project.run(
-        "-n",
-        "2",
-        "--httpdeck-record-mode=once",
-        "--httpdeck-seed=5",
-        "--httpdeck-cassette-dir=tapes",
-    )
+    recorded = project.run("-n", "2", "--httpdeck-seed=5", "--httpdeck-cassette-dir=tapes")
     recorded.assert_outcomes(passed=8)
     recorded.stdout.fnmatch_lines(
         [
@@ -196,6 +193,7 @@ def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
     assert paths == ["0", "1", "2", "3"]
     assert len(list(folder.glob("test_own*.yaml"))) == 4
 
+    project.ini(extra=INI)
     project.tests(XDIST.format(mode="none"))
     replayed = project.run("-n", "2", "--httpdeck-cassette-dir=tapes")
     replayed.assert_outcomes(passed=8)
@@ -205,3 +203,82 @@ def test_xdist_workers_record_into_cassettes_and_the_controller_sums_up(
             "unused interactions: 0",
         ]
     )
+
+
+VERSIONED_CONFTEST = """
+    import pytest
+    from aiohttp import web
+
+    @pytest.fixture
+    def httpdeck_app(pytestconfig):
+        version = (pytestconfig.rootpath / "version.txt").read_text()
+
+        async def handle(request):
+            return web.json_response({"version": version})
+
+        app = web.Application()
+        app.router.add_get("/version", handle)
+        return app
+"""
+
+PINNED = """
+    import pytest
+
+    @pytest.mark.asyncio
+    @pytest.mark.httpdeck_cassette(record_mode="none")
+    async def test_pinned(httpdeck_client, httpdeck_server):
+        response = (await httpdeck_client.get(httpdeck_server.url / "version")).unwrap()
+        print("VERSION", response.json()["version"])
+"""
+
+
+def test_the_command_line_record_mode_beats_markers_which_beat_the_ini(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
+    project.conftest(VERSIONED_CONFTEST)
+    project.tests(PINNED)
+
+    def run(version: str, *args: str, ini: str = "") -> str:
+        (project.path / "version.txt").write_text(version)
+        project.ini(extra=INI + ini)
+        result = project.run("-s", *args)
+        result.assert_outcomes(passed=1)
+        found = re.search(r"VERSION \d", result.stdout.str())
+        assert found is not None
+        return found[0]
+
+    # The marker says none, but the command line records the missing cassette...
+    assert run("1", "--httpdeck-record-mode=once") == "VERSION 1"
+    # ...an ini record mode does not beat the marker: replayed...
+    assert run("2", ini="    httpdeck_record_mode = rewrite\n") == "VERSION 1"
+    # ...and a command-line rewrite refreshes the cassette, whatever the marker says.
+    assert run("2", "--httpdeck-record-mode=rewrite") == "VERSION 2"
+    assert run("3") == "VERSION 2"
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "header"),
+    [
+        ([], "", "record_mode=none (default; markers override)"),
+        (
+            [],
+            "httpdeck_record_mode = once\n",
+            "record_mode=once (httpdeck_record_mode; markers override)",
+        ),
+        (
+            ["--httpdeck-record-mode=rewrite"],
+            "httpdeck_record_mode = once\n",
+            "record_mode=rewrite (--httpdeck-record-mode, over markers)",
+        ),
+    ],
+    ids=["default", "ini", "command-line"],
+)
+def test_the_header_says_where_the_record_mode_comes_from_and_what_it_beats(
+    pytester: pytest.Pytester, args: list[str], ini: str, header: str
+) -> None:
+    project = Project(pytester)
+    project.ini(extra=ini)
+    result = project.run_inprocess("--co", *args)
+    line = next(line for line in result.outlines if line.startswith("httpdeck:"))
+    assert line.startswith(f"httpdeck: {header}, cassette_dir=")

@@ -81,6 +81,15 @@ FIXTURE_TESTS = """
         response = (await client.get("https://api.example.com/health")).unwrap()
         assert response.json() == {{"ok": True}}
 
+    @pytest.mark.httpdeck_fake(base_url="https://api.example.com")
+    async def test_stub_module_and_fake_are_one_fake(httpdeck_fake, httpdeck_stub_module):
+        assert httpdeck_stub_module.fake is httpdeck_fake
+        client = httpdeck_stub_module.container.resolve(HTTPClientProtocol)
+        assert client is httpdeck_fake
+        users = httpdeck_fake.route("GET", "/users").respond(json=[])
+        assert (await client.get("/users")).unwrap().json() == []
+        users.assert_called_once()
+
     @pytest.mark.httpdeck_faults(faults.Status(503), schedule=schedules.First(1))
     async def test_faults_marker_on_the_fake(httpdeck_fake, httpdeck_faults):
         httpdeck_fake.route("GET", "https://api.example.com/orders").respond(json=[])
@@ -129,7 +138,7 @@ def test_every_fixture_works_in_strict_and_auto_mode(pytester: pytest.Pytester, 
     project.tests(source)
     # -W error: an unclosed session or a leaked socket from any fixture fails the run.
     result = project.run("-s", "--httpdeck-seed=1234", "-W", "error")
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(["*retry testing: True"])
     result.stdout.fnmatch_lines(
         [
@@ -198,6 +207,11 @@ FAKE_CHECKS = """
     async def test_the_stub_modules_fake_is_checked_too(httpdeck_stub_module):
         httpdeck_stub_module.fake.route("GET", "https://api.example.com/health").respond()
 
+    async def test_one_fake_for_fake_and_stub_module_is_checked_once(
+        httpdeck_fake, httpdeck_stub_module
+    ):
+        httpdeck_fake.route("GET", "https://api.example.com/health").respond()
+
     async def test_a_server_without_an_app_says_how_to_give_one(httpdeck_server):
         pass
 
@@ -233,7 +247,7 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
     project = Project(pytester)
     project.tests(FAKE_CHECKS)
     result = project.run()
-    result.assert_outcomes(passed=3, failed=4, errors=7)
+    result.assert_outcomes(passed=3, failed=5, errors=7)
     result.stdout.fnmatch_lines(
         [
             "*_ test_unused_route_fails_the_test _*",
@@ -267,9 +281,11 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
     result.stdout.fnmatch_lines(
         [
             "*_ test_the_stub_modules_fake_is_checked_too _*",
-            "httpdeck_stub_module.fake: 1 route was never called:",
+            "httpdeck_fake (httpdeck_stub_module.fake): 1 route was never called:",
         ]
     )
+    once = failure_section(result, "test_one_fake_for_fake_and_stub_module_is_checked_once")
+    assert once.count("route was never called") == 1, once
     result.stdout.fnmatch_lines(
         [
             "*_ ERROR at setup of test_a_server_without_an_app_says_how_to_give_one _*",
@@ -297,3 +313,61 @@ def test_fake_fails_the_test_for_unused_routes_and_unexpected_requests(
         "[[]True, [[]'localhost'[]][]].",
     ):
         result.stdout.fnmatch_lines([line])
+
+
+PER_TEST_OBJECTS = """
+    import pytest
+
+    from httpdeck import CircuitBreaker, HTTPCircuitOpenError, InMemoryMetrics
+    from httpdeck.testing import FakeClock
+
+    URL = "https://pay.example.com/charge"
+
+    def breaker():
+        return CircuitBreaker(failure_threshold=1)
+
+    # A class marker's arguments are built once, at import, for all its tests:
+    # objects with state are given as factories, called for each test.
+    @pytest.mark.asyncio
+    @pytest.mark.httpdeck_fake(circuit_breaker=breaker, clock=FakeClock, metrics=InMemoryMetrics)
+    class TestPayments:
+        @pytest.mark.parametrize("attempt", [1, 2])
+        async def test_a_failure_opens_this_tests_breaker(self, httpdeck_fake, attempt):
+            httpdeck_fake.route("GET", URL).respond(503)
+            assert (await httpdeck_fake.get(URL)).unwrap_err().status == 503
+            with pytest.raises(HTTPCircuitOpenError):
+                await httpdeck_fake.get(URL)
+            await httpdeck_fake.clock.sleep(10)
+            assert httpdeck_fake.metrics.count("http.request.status") == 1
+
+        async def test_a_success_starts_afresh(self, httpdeck_fake):
+            httpdeck_fake.route("GET", URL).respond(200)
+            assert (await httpdeck_fake.get(URL)).unwrap().status == 200
+            assert httpdeck_fake.clock.now == 0
+            assert httpdeck_fake.metrics.count("http.request.status") == 1
+
+    @pytest.mark.asyncio
+    @pytest.mark.httpdeck_client(interceptors=lambda: [Recorder()])
+    @pytest.mark.parametrize("path", ["a", "b"])
+    async def test_client_marker_factories_too(httpdeck_client, httpdeck_server, path):
+        await httpdeck_client.get(httpdeck_server.url / path)
+        (recorder,) = httpdeck_client.interceptors
+        assert recorder.seen == [f"/{path}"]
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        async def intercept_request(self, context):
+            self.seen.append(context.request.url.path)
+"""
+
+
+def test_marker_options_with_state_take_a_factory_called_per_test(
+    pytester: pytest.Pytester,
+) -> None:
+    project = Project(pytester)
+    project.conftest(APP_CONFTEST)
+    project.tests(PER_TEST_OBJECTS)
+    result = project.run()
+    result.assert_outcomes(passed=5)

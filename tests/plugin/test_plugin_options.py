@@ -74,7 +74,8 @@ def test_header_shows_the_effective_settings_and_the_command_line_wins_over_ini(
     result = project.run_inprocess("--co")
     result.stdout.fnmatch_lines(
         [
-            "httpdeck: record_mode=once, cassette_dir=recorded, block_network=yes "
+            "httpdeck: record_mode=once (httpdeck_record_mode; markers override), "
+            "cassette_dir=recorded, block_network=yes "
             "(allow_hosts=localhost,api.internal:8443), seed=7 (httpdeck_seed; "
             "repeat with --httpdeck-seed=7)"
         ]
@@ -90,7 +91,8 @@ def test_header_shows_the_effective_settings_and_the_command_line_wins_over_ini(
     )
     result.stdout.fnmatch_lines(
         [
-            "httpdeck: record_mode=new_episodes, cassette_dir=elsewhere, block_network=no "
+            "httpdeck: record_mode=new_episodes (--httpdeck-record-mode, over markers), "
+            "cassette_dir=elsewhere, block_network=no "
             "(allow_hosts=127.0.0.1), seed=11 (--httpdeck-seed; repeat with --httpdeck-seed=11)"
         ]
     )
@@ -106,7 +108,8 @@ def test_default_seed_is_random_and_printed_so_a_run_can_be_repeated(
     assert match is not None, header
     assert match[1] == match[2]
     assert header.startswith(
-        "httpdeck: record_mode=none, cassette_dir=cassettes, block_network=no (allow_hosts=-), "
+        "httpdeck: record_mode=none (default; markers override), cassette_dir=cassettes, "
+        "block_network=no (allow_hosts=-), "
     )
 
 

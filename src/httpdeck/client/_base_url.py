@@ -20,6 +20,25 @@ from httpdeck.client._models import HttpResponse
 from httpdeck.client._transports.base import Transport
 
 
+def join_url(base: URL, path: str | URL) -> URL:
+    """`path` joined to `base`; an absolute URL passes through unchanged.
+
+    A base of https://host/v1 joins "users" and "/users" both to /v1/users.
+    A protocol-relative path (`//host/x`) is an `HTTPValidationError`.
+    `BaseURLHTTPClient` joins paths this way, and so do the test fakes.
+    """
+    target = URL(path) if isinstance(path, str) else path
+    # yarl counts //host/x as absolute (it has a host), so check it first.
+    if target.host is not None and not target.scheme:
+        msg = f"Path {str(path)!r} is protocol-relative; pass a path like '/users'."
+        raise HTTPValidationError(msg)
+    if target.is_absolute():
+        return target
+    if not base.path.endswith("/"):
+        base = base.with_path(base.path + "/")
+    return base.join(URL(str(target).lstrip("/"), encoded=True))
+
+
 class BaseURLHTTPClient:
     """A client for one service: relative paths are joined to `base_url`.
 
@@ -70,14 +89,7 @@ class BaseURLHTTPClient:
 
     def url_for(self, path: str | URL) -> URL:
         """The absolute URL for `path` (absolute URLs pass through unchanged)."""
-        target = URL(path) if isinstance(path, str) else path
-        # yarl counts //host/x as absolute (it has a host), so check it first.
-        if target.host is not None and not target.scheme:
-            msg = f"Path {str(path)!r} is protocol-relative; pass a path like '/users'."
-            raise HTTPValidationError(msg)
-        if target.is_absolute():
-            return target
-        return self.base_url.join(URL(str(target).lstrip("/"), encoded=True))
+        return join_url(self.base_url, path)
 
     async def start(self) -> None:
         """Open the connection pool (also done lazily by the first request)."""

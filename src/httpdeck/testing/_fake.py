@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Unpack
 
+from aiohttp.abc import AbstractCookieJar
 from yarl import URL
 
+from httpdeck.client._base_url import join_url
+from httpdeck.client._build import RequestOptions
 from httpdeck.client._client import HTTPClient, ResilienceStrategy
 from httpdeck.client._config import HTTPClientConfig
+from httpdeck.client._exceptions import HTTPClientError, HTTPValidationError
 from httpdeck.client._interceptors import Interceptor
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._result import Result
 from httpdeck.client._streaming import StreamBody
+from httpdeck.client._transports._cookies import keep_cookies, new_cookie_jar, send_cookies
 from httpdeck.client._transports.base import Transport
 from httpdeck.testing._matching import (
     ANY,
@@ -136,7 +143,9 @@ class _Routing:
         return self._routing.unmatched
 
     def reset(self) -> None:
-        """Forget every request (routes stay declared; sequences restart)."""
+        """Forget every request and the cookies responses set (routes stay
+        declared; sequences restart)."""
+        self._routing.jar = None
         self._routing.requests.clear()
         self._routing.unmatched.clear()
         for route in self._routing.table.routes:
@@ -166,13 +175,15 @@ class _Routing:
 
 
 class _RoutingState:
-    __slots__ = ("base_url", "requests", "table", "unmatched")
+    __slots__ = ("base_url", "jar", "requests", "table", "unmatched")
 
     def __init__(self, base_url: URL | None) -> None:
         self.base_url = base_url
         self.table = RouteTable()
         self.requests: list[Call] = []
         self.unmatched: list[Call] = []
+        # The cookies responses set, from the first Set-Cookie on.
+        self.jar: AbstractCookieJar | None = None
 
 
 class FakeTransport(_Routing):
@@ -188,6 +199,11 @@ class FakeTransport(_Routing):
     - `passthrough_hosts`: requests to these hosts that match no route go
       to `passthrough_transport` (a real `AiohttpTransport` by default).
     - `config`: the client config whose timeouts bound response delays.
+
+    Like the real transport, it keeps the cookies that responses set and
+    sends them back by the same rules (aiohttp's cookie jar: domain, path,
+    expiry, `Secure`; nothing is kept with `HTTPClientConfig(cookie_jar=False)`),
+    so routes see the `Cookie` header a server would get.
     """
 
     def __init__(
@@ -219,8 +235,20 @@ class FakeTransport(_Routing):
         A request to one of `passthrough_hosts` that matches no route goes to
         the passthrough transport; any other unmatched request raises
         `UnmatchedRequestError` (and is kept for
-        `assert_all_requests_were_expected()`).
+        `assert_all_requests_were_expected()`). Cookies that earlier responses
+        set go in its `Cookie` header first, as the real transport sends them.
         """
+        state = self._routing
+        if state.jar is not None:
+            request = send_cookies(state.jar, request)
+        response = await self._route(request)
+        if "Set-Cookie" in response.headers:
+            if state.jar is None:
+                state.jar = new_cookie_jar(self.config)
+            keep_cookies(state.jar, response.headers, request.url)
+        return response
+
+    async def _route(self, request: Request) -> HttpResponse:
         content = request.content
         if isinstance(content, StreamBody):
             # Consuming the stream is what a real transport does: a one-shot
@@ -288,7 +316,9 @@ class FakeTransport(_Routing):
             if self._passthrough is None:
                 from httpdeck.client._transports.aiohttp import AiohttpTransport
 
-                self._passthrough = AiohttpTransport(self.config)
+                # Without a jar of its own: the fake's jar serves both.
+                config = dataclasses.replace(self.config, cookie_jar=False)
+                self._passthrough = AiohttpTransport(config)
             if isinstance(request.content, StreamBody):
                 request = dataclasses.replace(request, content=body)
             try:
@@ -320,7 +350,9 @@ class FakeHTTPClient(_Routing, HTTPClient):
 
     Takes `HTTPClient`'s arguments (config, interceptors, retry policy,
     circuit breaker, resilience) plus the `FakeTransport` options, or a
-    ready `transport=`. Works with or without pytest:
+    ready `transport=`. With a `base_url`, relative URLs are joined to it
+    in routes and in requests (`fake.get("/users")`), as `BaseURLHTTPClient`
+    joins them. Works with or without pytest:
 
     ```python
     async with FakeHTTPClient(base_url="https://api.example.com") as fake:
@@ -371,6 +403,55 @@ class FakeHTTPClient(_Routing, HTTPClient):
             resilience=resilience,
             metrics=metrics,
         )
+
+    # -- relative URLs, joined to base_url as BaseURLHTTPClient joins them ----
+
+    def _absolute(self, url: str | URL) -> str | URL:
+        base = self._routing.base_url
+        if base is not None:
+            return join_url(base, url)
+        if isinstance(url, str):
+            relative = "://" not in url
+        elif isinstance(url, URL):
+            relative = not url.is_absolute()
+        else:
+            return url  # the client names the wrong type
+        if relative:
+            msg = (
+                f"Cannot send a request to {str(url)!r}: the URL is relative and this "
+                "FakeHTTPClient has no base_url. Pass an absolute URL, or give the fake a "
+                "base_url (FakeHTTPClient(base_url=...), or the httpdeck_fake marker's)."
+            )
+            raise HTTPValidationError(msg)
+        return url
+
+    def build_request(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> Request:
+        """The `Request` that `request(method, url, **options)` would send; a
+        relative `url` is joined to `base_url`."""
+        return super().build_request(method, self._absolute(url), **options)
+
+    async def request(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> HttpResponse:
+        """Send a request and return the response, whatever its status, as
+        `HTTPClient.request()` does; a relative `url` is joined to `base_url`."""
+        return await super().request(method, self._absolute(url), **options)
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url: str | URL, **options: Unpack[RequestOptions]
+    ) -> AsyncIterator[HttpResponse]:
+        """Send a request and hand back the response with its body unread, as
+        `HTTPClient.stream()` does; a relative `url` is joined to `base_url`."""
+        async with super().stream(method, self._absolute(url), **options) as response:
+            yield response
+
+    async def _result(
+        self, method: str, url: str | URL, options: RequestOptions
+    ) -> Result[HttpResponse, HTTPClientError]:
+        return await super()._result(method, self._absolute(url), options)
 
     @property
     def transport(self) -> FakeTransport:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from httpdeck.client._base_url import join_url
 from httpdeck.testing._responses import MISSING
 
 URLSpec: TypeAlias = str | URL | re.Pattern[str]
@@ -521,5 +522,4 @@ def _absolute(url: str | URL, *, base_url: URL | None, any_host: bool) -> URL:
     if base_url is None:
         _relative_error(text)
     assert base_url is not None
-    base = base_url if base_url.path.endswith("/") else base_url.with_path(base_url.path + "/")
-    return base.join(URL(text.lstrip("/"), encoded=True))
+    return join_url(base_url, target)

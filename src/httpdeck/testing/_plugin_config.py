@@ -1,7 +1,10 @@
 """The pytest plugin's run-wide settings: its options and their ini twins.
 
-The command line wins over the ini file, which wins over the default (and a
-test's markers over all three: `_plugin_markers`). Bad values raise
+The command line wins over the ini file, which wins over the default. A
+test's markers (`_plugin_markers`) win over the ini file and the default,
+and over the command line too, except for the record mode: a record mode
+given on the command line (`--httpdeck-record-mode=rewrite` to refresh every
+cassette) applies to every test, whatever its marker says. Bad values raise
 `pytest.UsageError` naming the option, the value and the valid choices.
 
 This module imports nothing but the standard library and pytest: it runs at
@@ -109,6 +112,9 @@ class Settings:
     """The effective run-wide settings (command line over ini over default)."""
 
     record_mode: str = "none"
+    # Where record_mode came from: "--httpdeck-record-mode" (it beats markers),
+    # "httpdeck_record_mode" (the ini file) or "default".
+    record_mode_origin: str = "default"
     cassette_dir: Path = Path(DEFAULT_CASSETTE_DIR)
     block_network: bool = False
     allow_hosts: tuple[str, ...] = ()
@@ -118,14 +124,23 @@ class Settings:
     match_on: tuple[str, ...] = ()
     retry_testing: bool = True
 
+    @property
+    def record_mode_forced(self) -> bool:
+        """True when the command line set the record mode: it beats the markers."""
+        return self.record_mode_origin.startswith("--")
+
     def header(self, rootpath: Path) -> str:
         try:
             cassette_dir = str(self.cassette_dir.relative_to(rootpath))
         except ValueError:
             cassette_dir = str(self.cassette_dir)
         hosts = ",".join(self.allow_hosts) or "-"
+        if self.record_mode_forced:
+            mode = f"{self.record_mode} ({self.record_mode_origin}, over markers)"
+        else:
+            mode = f"{self.record_mode} ({self.record_mode_origin}; markers override)"
         return (
-            f"httpdeck: record_mode={self.record_mode}, cassette_dir={cassette_dir}, "
+            f"httpdeck: record_mode={mode}, cassette_dir={cassette_dir}, "
             f"block_network={'yes' if self.block_network else 'no'} (allow_hosts={hosts}), "
             f"seed={self.seed} ({self.seed_origin}; repeat with --httpdeck-seed={self.seed})"
         )
@@ -246,6 +261,7 @@ def load_settings(config: pytest.Config, *, worker_seed: int | None = None) -> S
     values: dict[str, Any] = {}
     if found := raw("httpdeck_record_mode"):
         values["record_mode"] = _choice(str(found[0]), found[1], RECORD_MODES)
+        values["record_mode_origin"] = found[1].split(" ")[0]
     if found := raw("httpdeck_cassette_dir"):
         value, where = found
         # A path on the command line is relative to where pytest runs; one in

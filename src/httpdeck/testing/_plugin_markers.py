@@ -1,7 +1,8 @@
 """The pytest plugin's markers, and what they decide for one test: its
 cassettes and their paths, its seed, whether its network is blocked.
 
-The closest marker wins (the test's own, then its class's, then its module's).
+The closest marker wins (the test's own, then its class's, then its module's);
+a record mode given on the command line wins over every marker.
 Light, like `_plugin_config`: imported at pytest start-up.
 """
 
@@ -174,6 +175,9 @@ def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
     cassette with its own options on top. Without named markers the test has
     one cassette at the default path. Named cassettes come in the order they
     are written, the test's own before its class's and module's.
+
+    The record mode is `--httpdeck-record-mode` when given, else the
+    marker's, else the ini's, else `none` (secondary cassettes: always `none`).
     """
     shared: dict[str, Any] = {}
     named: list[tuple[str, dict[str, Any]]] = []
@@ -197,13 +201,15 @@ def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
 
     def build(name: str | None, own: dict[str, Any], *, primary: bool) -> CassetteSpec:
         merged = {**shared, **own}
-        mode = str(merged.pop("record_mode", settings.record_mode))
-        if mode not in RECORD_MODES:
+        mode = merged.pop("record_mode", None)
+        if mode is not None and mode not in RECORD_MODES:
             msg = (
                 f"@pytest.mark.httpdeck_cassette(record_mode={mode!r}) is not valid: "
                 f"choose one of {', '.join(RECORD_MODES)}."
             )
             pytest.fail(msg, pytrace=False)
+        if mode is None or settings.record_mode_forced:
+            mode = settings.record_mode
         headers = (
             *settings.filter_headers,
             *split_list(merged.pop("filter_headers", ())),

@@ -11,6 +11,7 @@ import inspect
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from httpdeck.client import (
     HTTPClientConfig,
     HTTPConfigError,
     HTTPModule,
+    HTTPProvider,
     SimpleContainer,
 )
 from httpdeck.client._retry_support import TESTING, set_testing
@@ -47,6 +49,19 @@ FAKE_KEYWORDS = (
     "circuit_breaker",
     "resilience",
     "metrics",
+)
+# Options whose objects keep state (a breaker's state, a clock's time, counts,
+# an interceptor's own): a marker's arguments are built once, when its module is
+# imported, and shared by every test it marks (a class, a module, each case of a
+# parametrized test). So these also take a zero-argument factory (a function
+# or a class), called for each test.
+PER_TEST_KEYWORDS = (
+    "interceptors",
+    "retry_policy",
+    "circuit_breaker",
+    "resilience",
+    "metrics",
+    "clock",
 )
 FAULT_KEYWORDS = ("schedule", "seed", "decide_by", "real_time")
 FAKE_DATA_KEYWORDS = ("seed", "locale", "reference_date")
@@ -78,14 +93,23 @@ def client_config(item: pytest.Item, base: HTTPClientConfig) -> HTTPClientConfig
     return _replace(config, fields, "httpdeck_client") if fields else config
 
 
+def _per_test(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` with each factory of a `PER_TEST_KEYWORDS` option called."""
+    for key in PER_TEST_KEYWORDS:
+        value = options.get(key)
+        if inspect.isclass(value) or inspect.isroutine(value) or isinstance(value, partial):
+            options[key] = value()
+    return options
+
+
 def make_client(item: pytest.Item, config: HTTPClientConfig) -> HTTPClient:
     options = marker_kwargs(item, "httpdeck_client", CONFIG_FIELDS + CLIENT_KEYWORDS)
     extra = {k: v for k, v in options.items() if k in CLIENT_KEYWORDS and k != "config"}
-    return HTTPClient(config, **extra)
+    return HTTPClient(config, **_per_test(extra))
 
 
 def make_fake(item: pytest.Item, config: HTTPClientConfig) -> FakeHTTPClient:
-    options = marker_kwargs(item, "httpdeck_fake", FAKE_KEYWORDS)
+    options = _per_test(marker_kwargs(item, "httpdeck_fake", FAKE_KEYWORDS))
     try:
         return FakeHTTPClient(config, **options)
     except (TypeError, ValueError) as exc:
@@ -214,7 +238,11 @@ class StubModule:
 
 
 @asynccontextmanager
-async def stub_module(config: HTTPClientConfig) -> AsyncIterator[StubModule]:
-    module = HTTPModule.stub(config)
+async def stub_module(fake: FakeHTTPClient) -> AsyncIterator[StubModule]:
+    """`HTTPModule.stub()`'s module, providing `fake` (httpdeck_fake) instead of a
+    fake of its own. The container is fresh, so there is no resilience in it
+    for the provider to install: `fake` keeps its own (the httpdeck_fake marker's)."""
+    provider = HTTPProvider(fake.config, client_factory=lambda config, resilience: fake)
+    module = HTTPModule(providers=(provider,), stubbed=True)
     async with module.lifespan() as container:
-        yield StubModule(module, container, container.resolve(FakeHTTPClient))
+        yield StubModule(module, container, fake)

@@ -315,13 +315,12 @@ def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
     from httpdeck.testing import _plugin_runtime as runtime
 
     state = _state(request)
+    # httpdeck_stub_module's fake is httpdeck_fake: one injector per client.
     clients = [
         request.getfixturevalue(name)
         for name in ("httpdeck_fake", "httpdeck_client")
         if name in request.fixturenames
     ]
-    if "httpdeck_stub_module" in request.fixturenames:
-        clients.append(request.getfixturevalue("httpdeck_stub_module").fake)
     injector = runtime.make_injector(request.node, state.seed, clients)
     try:
         yield injector
@@ -331,17 +330,20 @@ def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
 
 @async_fixture
 async def httpdeck_stub_module(
-    request: pytest.FixtureRequest, httpdeck_client_config: HTTPClientConfig
+    request: pytest.FixtureRequest, httpdeck_fake: FakeHTTPClient
 ) -> AsyncIterator[StubModule]:
-    """`HTTPModule.stub()` registered and booted in a `SimpleContainer`:
+    """A stub `HTTPModule` registered and booted in a `SimpleContainer`:
     `.container` (resolve `HTTPClientProtocol` from it), `.fake` (declare
-    routes, read history; verified like httpdeck_fake) and `.module`."""
+    routes, read history) and `.module`. Its fake is httpdeck_fake, so a
+    test that uses both has one fake: one set of routes, checked once."""
     from httpdeck.testing import _plugin_runtime as runtime
 
     state = _state(request)
-    config = runtime.client_config(request.node, httpdeck_client_config)
-    async with runtime.stub_module(config) as stub:
-        state.fakes.append(("httpdeck_stub_module.fake", stub.fake))
+    state.fakes = [
+        (f"{label} (httpdeck_stub_module.fake)" if fake is httpdeck_fake else label, fake)
+        for label, fake in state.fakes
+    ]
+    async with runtime.stub_module(httpdeck_fake) as stub:
         yield stub
 
 

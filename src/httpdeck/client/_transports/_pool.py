@@ -25,6 +25,7 @@ from httpdeck.client._transports._connector import (
     Resolver,
     SystemResolver,
 )
+from httpdeck.client._transports._cookies import new_cookie_jar
 from httpdeck.client._transports._deadline import DeadlineWheel
 
 __all__ = ["ConnectionPool"]
@@ -116,17 +117,10 @@ class ConnectionPool:
             raise HTTPClientClosedError(msg)
         if self._session is None:
             self._connector = _connector(self.config.pool, self.dns)
-            # unsafe=True: keep cookies of hosts given by IP address too (aiohttp
-            # drops them by default; browsers, httpx and requests keep them).
-            jar: aiohttp.abc.AbstractCookieJar = (
-                aiohttp.CookieJar(unsafe=True)
-                if self.config.cookie_jar
-                else aiohttp.DummyCookieJar()
-            )
             self.deadlines = DeadlineWheel(asyncio.get_running_loop())
             self._session = aiohttp.ClientSession(
                 connector=self._connector,
-                cookie_jar=jar,
+                cookie_jar=new_cookie_jar(self.config),
                 trust_env=False,
                 auto_decompress=True,
                 timeout=aiohttp.ClientTimeout(total=None),
