@@ -182,6 +182,16 @@ async def test_cookie_jar_keeps_cookies_the_server_set(client: HTTPClient, base:
     assert both == {"theme": "dark", "extra": "1"}
 
 
+async def test_the_requests_own_cookie_beats_the_jars(client: HTTPClient, base: URL) -> None:
+    _ok(await client.get(base / "set-cookie"))  # the jar now holds theme=dark
+    mine = _ok(await client.get(base / "echo", cookies={"theme": "light"})).json()["headers"]
+    assert mine["cookie"] == "theme=light"
+    # A raw Cookie header is the request's own too, and reaches the server as written.
+    raw = 'token=abc/def==; q="a;b"; theme=blue'
+    seen = _ok(await client.get(base / "echo", headers={"Cookie": raw})).json()["headers"]
+    assert seen["cookie"] == raw
+
+
 async def test_without_a_cookie_jar_nothing_is_kept(base: URL) -> None:
     async with HTTPClient(HTTPClientConfig(cookie_jar=False)) as client:
         _ok(await client.get(base / "set-cookie"))

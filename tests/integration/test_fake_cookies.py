@@ -99,7 +99,8 @@ async def test_the_fake_sends_the_cookies_the_real_client_sends(serve: Serve, ja
         assert real[2] == 'gone=s5; quoted="a b"; shared=s2; sid=s1'  # Path=/account only there
         assert real[3:5] == ["shared=s2", None]  # Domain= reaches b.; other.test gets none
         assert real[6] == 'quoted="a b"; shared=s2; sid=s9'  # Max-Age=0 removed `gone`
-        assert real[7] == 'extra=x; quoted="a b"; shared=s2; sid=s9'  # the jar's sid wins
+        # The request's own cookies first, as written; its sid wins over the jar's.
+        assert real[7] == 'extra=x; sid=mine; quoted="a b"; shared=s2'
         assert real[8] == 'hop=h1; quoted="a b"; shared=s2; sid=s9'  # set by the redirect
     else:
         assert real == [None] * 7 + ["extra=x; sid=mine", None]

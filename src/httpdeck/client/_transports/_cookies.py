@@ -1,20 +1,22 @@
-"""The client's cookie jar: aiohttp's `CookieJar`, kept per transport.
+"""The client's cookie jar: aiohttp's `CookieJar`, kept by the transport.
 
-`ConnectionPool` hands the jar to its aiohttp session, which stores what each
-response's `Set-Cookie` headers say and adds the jar's cookies for a URL to
-each request. A transport without a session (httpdeck.testing's fake) calls
-`send_cookies` and `keep_cookies` around each request instead, on the same
-jar class, so cookies follow the same domain, path, expiry and `Secure`
-rules there as in production.
+aiohttp's session would keep a jar itself, but it lets a jar cookie replace
+the request's own cookie of the same name, and it re-serialises the whole
+`Cookie` header (quoting values such as `abc/def==`) as soon as the jar holds
+anything. So the session gets a jar that keeps nothing, and the transport
+calls `cookie_headers` and `keep_cookies` around each request instead. The
+fake transport does the same on the same jar class, so cookies follow the
+same domain, path, expiry and `Secure` rules there as in production.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from http.cookies import BaseCookie
 
 import aiohttp
+from aiohttp._cookie_helpers import parse_cookie_header
 from aiohttp.abc import AbstractCookieJar
+from multidict import CIMultiDict
 from yarl import URL
 
 from httpdeck.client._config import HTTPClientConfig
@@ -33,18 +35,32 @@ def new_cookie_jar(config: HTTPClientConfig) -> AbstractCookieJar:
     return aiohttp.CookieJar(unsafe=True)
 
 
-def send_cookies(jar: AbstractCookieJar, request: Request) -> Request:
-    """`request` with the jar's cookies for its URL in its `Cookie` header, as
-    aiohttp sends it: after the request's own cookies, the jar's value
-    replacing one of the same name. `request` itself when the jar has none."""
-    cookies = jar.filter_cookies(request.url)
+def cookie_headers(jar: AbstractCookieJar, url: URL, headers: CIMultiDict[str]) -> CIMultiDict[str]:
+    """`headers` with the jar's cookies for `url` added to its `Cookie` header.
+
+    The request's own cookies come first, exactly as written, and win over a
+    jar cookie of the same name (as in requests and httpx). `headers` itself
+    when the jar has nothing to add.
+    """
+    if not len(jar):
+        return headers
+    cookies = jar.filter_cookies(url)
+    own = "; ".join(headers.getall("Cookie", []))
+    if own:
+        for name, _ in parse_cookie_header(own):
+            cookies.pop(name, None)
     if not cookies:
-        return request
-    merged: BaseCookie[str] = BaseCookie(request.headers.get("Cookie", ""))
-    merged.update(cookies)
-    headers = request.headers.copy()
-    headers["Cookie"] = merged.output(header="", sep=";").strip()
-    return dataclasses.replace(request, headers=headers)
+        return headers
+    added = cookies.output(header="", sep=";").strip()
+    merged = headers.copy()
+    merged["Cookie"] = f"{own}; {added}" if own else added
+    return merged
+
+
+def send_cookies(jar: AbstractCookieJar, request: Request) -> Request:
+    """`request` with the jar's cookies in its `Cookie` header (`cookie_headers`)."""
+    headers = cookie_headers(jar, request.url, request.headers)
+    return request if headers is request.headers else dataclasses.replace(request, headers=headers)
 
 
 def keep_cookies(jar: AbstractCookieJar, headers: Headers, url: URL) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractCookieJar
 from yarl import URL
 
 from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig
@@ -90,6 +91,7 @@ class ConnectionPool:
         )
         self._session: aiohttp.ClientSession | None = None
         self.deadlines: DeadlineWheel | None = None  # total deadlines, once started
+        self.cookie_jar: AbstractCookieJar | None = None  # the client's cookies, once started
         self._connector: HardenedConnector | None = None
         self._closed = False
         self._env_proxies: dict[str, str] = {}
@@ -117,10 +119,12 @@ class ConnectionPool:
             raise HTTPClientClosedError(msg)
         if self._session is None:
             self._connector = _connector(self.config.pool, self.dns)
+            self.cookie_jar = new_cookie_jar(self.config)
             self.deadlines = DeadlineWheel(asyncio.get_running_loop())
             self._session = aiohttp.ClientSession(
                 connector=self._connector,
-                cookie_jar=new_cookie_jar(self.config),
+                # The transport keeps the cookies (see _cookies): not the session.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=True,
                 timeout=aiohttp.ClientTimeout(total=None),

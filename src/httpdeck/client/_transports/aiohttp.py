@@ -27,6 +27,7 @@ from httpdeck.client._exceptions import (
 from httpdeck.client._models import STREAM, HttpResponse, Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
+from httpdeck.client._transports._cookies import cookie_headers, keep_cookies
 from httpdeck.client._transports._deadline import (
     BODY_DEADLINE,
     CURRENT,
@@ -299,20 +300,23 @@ class AiohttpTransport:
             write = (request.timeout or self.config.timeouts).write
             if write is not None:
                 data = watch = WriteWatch(data, write, session._loop)
+        jar = pool.cookie_jar
+        assert jar is not None
+        headers = cookie_headers(jar, request.url, request.headers)
         token = CURRENT.set(timing)
         try:
             with timing:
                 response = await session.request(
                     request.method,
                     request.url,
-                    headers=request.headers,
+                    headers=headers,
                     data=data,
                     allow_redirects=False,
                     timeout=timeout,
                     proxy=proxy,
                     # The client always sets User-Agent; one removed on purpose stays
                     # removed. (A session-wide skip list would cost every request.)
-                    skip_auto_headers=None if "User-Agent" in request.headers else _NO_USER_AGENT,
+                    skip_auto_headers=None if "User-Agent" in headers else _NO_USER_AGENT,
                 )
         except BaseException as exc:
             timing.finish()
@@ -330,6 +334,8 @@ class AiohttpTransport:
             raise error from exc
         finally:
             CURRENT.reset(token)
+        if "Set-Cookie" in response.headers:
+            keep_cookies(jar, response.headers, request.url)
         extensions = request.extensions
         if extensions and extensions.get(BODY_DEADLINE) is False:
             timing.finish()
