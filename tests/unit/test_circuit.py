@@ -299,6 +299,28 @@ async def test_a_failure_from_before_a_reset_is_ignored() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_breaker_reset_while_closed_still_counts_new_failures() -> None:
+    b = breaker()
+    await fail(b, 2)
+    b.reset()
+    await fail(b, 2)
+    assert b.state is CircuitState.CLOSED  # the streak before the reset is forgotten
+    await fail(b)
+    assert b.state is CircuitState.OPEN
+
+
+@pytest.mark.asyncio
+async def test_a_success_after_a_failure_resets_the_streak_of_a_reused_breaker() -> None:
+    b = breaker(failure_threshold=2)
+    for _ in range(3):  # the same closed permit each time: the streak still resets
+        await fail(b)
+        await b.execute(make_request(), Script(200))
+    assert b.state is CircuitState.CLOSED
+    await fail(b, 2)
+    assert b.state is CircuitState.OPEN
+
+
+@pytest.mark.asyncio
 async def test_a_wall_clock_jump_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     b = CircuitBreaker(name="wall", failure_threshold=1, recovery_timeout=60.0)
     await fail(b)

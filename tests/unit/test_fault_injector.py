@@ -339,3 +339,104 @@ async def test_an_interceptor_with_nothing_to_inject_counts_and_calls_through() 
         assert isinstance(await client.get("http://h/x"), Ok)
     assert echo.seen == ["GET /x"]
     assert interceptor.injector.report().attempts == 1
+
+
+class _EveryOtherSecond(schedules.Schedule):
+    """A schedule of a user's own: it implements fires() only."""
+
+    def fires(self, tick: schedules.Tick) -> bool:
+        return int(tick.elapsed) % 2 == 1 and tick.rule == "mine"
+
+
+@pytest.mark.asyncio
+async def test_a_schedule_of_your_own_sees_every_field_of_its_tick() -> None:
+    clock = Clock()
+    injector = FaultInjector(clock=clock)
+    injector.on(name="mine").inject(faults.Status(503)).when(_EveryOtherSecond())
+    got = []
+    for now in (100.0, 101.0, 102.5, 103.2):
+        clock.now = now
+        got += await _outcomes(injector, [_request()])
+    assert got == ["200", "503", "200", "503"]
+    assert [(e.call, e.at) for e in injector.log] == [(1, 1.0), (3, pytest.approx(3.2))]
+
+
+@pytest.mark.asyncio
+async def test_a_rule_follows_a_new_schedule_and_a_new_seed() -> None:
+    injector = FaultInjector(seed=1)
+    rule = injector.on().inject(faults.Status(503)).first(1)
+    assert await _outcomes(injector, [_request(), _request()]) == ["503", "200"]
+    rule.when(schedules.Always())
+    assert await _outcomes(injector, [_request()]) == ["503"]
+    rule.when(schedules.Probability(0.5))
+    runs = []
+    for seed in (1, 2):
+        injector.seed = seed
+        injector.reset()
+        expected = [
+            "503" if rule.schedule.fires(schedules.Tick(i, seed=seed, rule="*")) else "200"
+            for i in range(40)
+        ]
+        assert await _outcomes(injector, [_request() for _ in range(40)]) == expected
+        runs.append(expected)
+    assert runs[0] != runs[1]
+
+
+@pytest.mark.asyncio
+async def test_a_url_regex_ends_where_the_query_starts() -> None:
+    injector = FaultInjector()
+    injector.on(url=re.compile(r".*/items$"), name="items").inject(faults.Status(502))
+    injector.on(url="*/users", name="users").inject(faults.Status(500))
+    urls = ["http://h/items?page=2", "http://h/items/7", "http://h/users?id=1", "http://h/users/1"]
+    got = await _outcomes(injector, [_request(url=url) for url in urls])
+    assert got == ["502", "200", "500", "200"]
+
+
+@pytest.mark.asyncio
+async def test_time_windows_inside_or_and_not_follow_the_clock() -> None:
+    clock = Clock()
+    injector = FaultInjector(clock=clock)
+    injector.on(name="early-or-window").inject(faults.Status(503)).when(
+        schedules.First(1) | schedules.TimeWindow(10, 20)
+    )
+    injector.on(name="after-window").inject(faults.Status(500)).when(~schedules.TimeWindow(0, 30))
+    got = []
+    for now in (100.0, 105.0, 115.0, 125.0, 135.0):
+        clock.now = now
+        got += await _outcomes(injector, [_request()])
+    assert got == ["503", "200", "503", "200", "500"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        schedules.Probability(0.3),
+        schedules.EveryNth(3) & schedules.Probability(0.5),
+        schedules.EveryNth(70) & schedules.Probability(0.5),
+        ~schedules.Probability(0.9),
+    ],
+    ids=repr,
+)
+async def test_the_engine_decides_as_the_schedule_s_own_fires(schedule: schedules.Schedule) -> None:
+    # The engine draws 64 calls at a time; gaps and block edges must not show.
+    injector = FaultInjector(seed=11)
+    injector.on().inject(faults.Status(503)).when(schedule)
+    got = await _outcomes(injector, [_request() for _ in range(300)])
+    tick = schedules.Tick
+    expected = ["503" if schedule.fires(tick(i, seed=11, rule="*")) else "200" for i in range(300)]
+    assert got == expected
+
+
+@pytest.mark.asyncio
+async def test_deciding_per_request_draws_from_the_request_s_key() -> None:
+    injector = FaultInjector(seed=11, decide_by="request")
+    rule = injector.on().inject(faults.Status(503)).probability(0.5)
+    requests = [_request(url=f"http://h/items/{i}?page=2") for i in range(100)]
+    got = await _outcomes(injector, requests)
+    keys = [f"GET /items/{i}?page=2 #0" for i in range(100)]
+    expected = [
+        "503" if rule.schedule.fires(schedules.Tick(0, seed=11, rule="*", key=key)) else "200"
+        for key in keys
+    ]
+    assert got == expected

@@ -21,6 +21,12 @@ remembers the generation it was issued in, so the outcome of a call that
 started before the breaker tripped (or before it half-opened) changes
 nothing. Time comes from a monotonic clock (injectable); a lock makes every
 transition atomic, so the breaker is also safe to share between threads.
+
+The closed breaker's success path takes no lock: `acquire()` reads one
+attribute (the permit of the current closed generation, None in any other
+state) and `record()` of a success with no failure streak to reset reads
+two. Each read is atomic, and each outcome is one the locked path could
+have produced in some order of the concurrent calls.
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ import enum
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from httpdeck.client._events import CircuitStateChanged
 from httpdeck.client._exceptions import (
@@ -193,7 +199,8 @@ class CircuitBreaker:
         self._open_reason = ""
         self._probes_admitted = 0
         self._probe_successes = 0
-        self._closed_permit = CircuitPermit(0, probe=False)
+        # The permit every call gets while closed; None in any other state.
+        self._closed_permit: CircuitPermit | None = CircuitPermit(0, probe=False)
 
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self._state.value}>"
@@ -204,8 +211,7 @@ class CircuitBreaker:
         self, state: CircuitState, reason: str, now: float, changes: list[CircuitStateChanged]
     ) -> None:
         previous, self._state = self._state, state
-        self._generation += 1
-        self._closed_permit = CircuitPermit(self._generation, probe=False)
+        self._new_generation()
         self._consecutive = 0
         self._window.clear()
         self._probes_admitted = self._probe_successes = 0
@@ -213,6 +219,14 @@ class CircuitBreaker:
             self._opened_at = now
             self._open_reason = reason
         changes.append(CircuitStateChanged(self.name, previous, state, reason, now))
+
+    def _new_generation(self) -> None:
+        self._generation += 1
+        self._closed_permit = (
+            CircuitPermit(self._generation, probe=False)
+            if self._state is CircuitState.CLOSED
+            else None
+        )
 
     def _refresh(self, now: float, changes: list[CircuitStateChanged]) -> None:
         if (
@@ -266,14 +280,15 @@ class CircuitBreaker:
 
     def acquire(self, request: Request | None = None) -> CircuitPermit:
         """A permit for one call, or `HTTPCircuitOpenError` when the breaker refuses it."""
+        permit = self._closed_permit
+        if permit is not None:  # closed: the common case, without the lock
+            return permit
         changes: list[CircuitStateChanged] = []
         error: HTTPCircuitOpenError | None = None
         with self._lock:
-            if self._state is CircuitState.CLOSED:  # the common case, kept short
-                return self._closed_permit
             now = self._clock()
             self._refresh(now, changes)
-            permit = self._closed_permit
+            permit = self._closed_permit  # closed since the read above
             if self._state is CircuitState.HALF_OPEN:
                 if self._probes_admitted < self.config.half_open_max_calls:
                     self._probes_admitted += 1
@@ -288,6 +303,7 @@ class CircuitBreaker:
             if observer is not None:
                 observer.circuit_rejected(self.name)
             raise error
+        assert permit is not None
         return permit
 
     def _refusal(
@@ -315,6 +331,14 @@ class CircuitBreaker:
         self, permit: CircuitPermit, verdict: Verdict, request: Request | None = None
     ) -> None:
         """Feed back the outcome of a call made under `permit`."""
+        consecutive_only = self.config.failure_rate is None
+        if (
+            verdict is Verdict.SUCCESS
+            and permit is self._closed_permit
+            and not self._consecutive
+            and consecutive_only
+        ):
+            return  # closed, no failure streak to reset: the common case, without the lock
         changes: list[CircuitStateChanged] = []
         with self._lock:
             if permit.generation != self._generation:
@@ -322,9 +346,9 @@ class CircuitBreaker:
             if (
                 verdict is Verdict.SUCCESS
                 and self._state is CircuitState.CLOSED
-                and self.config.failure_rate is None
+                and consecutive_only
             ):
-                self._consecutive = 0  # the common case, kept short
+                self._consecutive = 0
                 return
             self._apply(permit, verdict, changes)
         if changes:
@@ -358,7 +382,7 @@ class CircuitBreaker:
 
     def judge(self, outcome: HttpResponse | BaseException) -> Verdict:
         """How `outcome` counts: responses and transport errors go to `is_failure`."""
-        if isinstance(outcome, HttpResponse | HTTPTransportError):
+        if isinstance(outcome, (HttpResponse, HTTPTransportError)):
             return Verdict.FAILURE if self.config.is_failure(outcome) else Verdict.SUCCESS
         if isinstance(outcome, Exception):
             return Verdict.IGNORED
@@ -371,7 +395,8 @@ class CircuitBreaker:
             if self._state is not CircuitState.CLOSED:
                 self._move(CircuitState.CLOSED, "reset", self._clock(), changes)
             else:
-                self._generation += 1
+                # Calls in flight keep their old permits: their outcomes are stale.
+                self._new_generation()
                 self._consecutive = 0
                 self._window.clear()
         self._notify(changes, None)
@@ -390,7 +415,8 @@ class CircuitBreaker:
         except BaseException as exc:
             self.record(permit, self.judge(exc), request)
             raise
-        self.record(permit, self.judge(response), request)
+        failed = self.config.is_failure(response)  # judge(response), one call less
+        self.record(permit, Verdict.FAILURE if failed else Verdict.SUCCESS, request)
         return response
 
 
@@ -448,13 +474,15 @@ class CircuitBreakerRegistry:
 
     def breaker_for(self, request: Request) -> CircuitBreaker:
         """The breaker for `request`'s key (its origin by default), created closed on first use."""
-        return self.get(self._key(request))
+        key = self._key(request)
+        return self._breakers.get(key) or self.get(key)
 
     @property
     def breakers(self) -> dict[str, CircuitBreaker]:
         """A snapshot of the breakers created so far, by key."""
         return dict(self._breakers)
 
-    async def execute(self, request: Request, send: Send) -> HttpResponse:
+    def execute(self, request: Request, send: Send) -> Coroutine[Any, Any, HttpResponse]:
         """`execute` on `breaker_for(request)`; an open breaker raises `HTTPCircuitOpenError`."""
-        return await self.breaker_for(request).execute(request, send)
+        # Hands back the breaker's coroutine: no frame of the registry's own per attempt.
+        return self.breaker_for(request).execute(request, send)

@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from httpdeck.client._client import ResilienceStrategy
+from httpdeck.client._deadlines import Deadline
 from httpdeck.client._exceptions import (
     HTTPBulkheadFullError,
     HTTPConfigError,
@@ -59,7 +60,8 @@ class Timeout:
     As the pipeline's `timeout` it bounds a logical request with all its
     retries and waits; as `attempt_timeout` it bounds each attempt (a
     retryable failure). With `client.stream()` it covers the wait for the
-    response headers, not the reading of the body.
+    response headers, not the reading of the body. Deadlines share loop
+    timers, so one fires up to 1% of `seconds` (at least 10 ms) late.
     """
 
     def __init__(self, seconds: float, *, name: str = "timeout") -> None:
@@ -76,12 +78,12 @@ class Timeout:
         Raises `HTTPTimeoutError(phase="total", sent=True)` when `seconds`
         run out; a timeout raised inside for another reason passes through.
         """
-        deadline = asyncio.timeout(self.seconds)
+        deadline = Deadline(self.seconds)
         try:
-            async with deadline:
+            with deadline:
                 return await send(request)
         except TimeoutError as exc:
-            if not deadline.expired():
+            if not deadline.expired:
                 raise
             msg = (
                 f"{describe(request)} did not complete within the pipeline's {self.name} "
@@ -160,11 +162,17 @@ class Bulkhead:
             max_queue=self.max_queue,
         )
 
+    def _try_acquire(self) -> bool:
+        """Take a free slot at once, if there is one and nobody queues for it."""
+        if self._active < self.max_concurrent and not self._waiters:
+            self._active += 1
+            return True
+        return False
+
     async def acquire(self, request: Request | None = None) -> None:
         """Take a slot, waiting in the queue if there is room; else `HTTPBulkheadFullError`."""
         self._prune()
-        if self._active < self.max_concurrent and not self._waiters:
-            self._active += 1
+        if self._try_acquire():
             return
         if len(self._waiters) >= self.max_queue:
             why = (
@@ -208,13 +216,15 @@ class Bulkhead:
         slot is busy and the queue is full, or when no slot frees up within
         `max_wait` seconds.
         """
-        try:
-            await self.acquire(request)
-        except HTTPBulkheadFullError:
-            observer = observer_of(request)
-            if observer is not None:
-                observer.bulkhead_rejected(self.name)
-            raise
+        # A free slot is taken without an await; only a full bulkhead queues.
+        if not self._try_acquire():
+            try:
+                await self.acquire(request)
+            except HTTPBulkheadFullError:
+                observer = observer_of(request)
+                if observer is not None:
+                    observer.bulkhead_rejected(self.name)
+                raise
         try:
             return await send(request)
         finally:
@@ -287,7 +297,8 @@ class ResiliencePipeline:
 
 
 def _bind(strategy: ResilienceStrategy, send: Send) -> Send:
-    async def run(request: Request) -> HttpResponse:
-        return await strategy.execute(request, send)
+    # A plain function handing back the strategy's coroutine: no frame of its own.
+    def run(request: Request) -> Awaitable[HttpResponse]:
+        return strategy.execute(request, send)
 
     return run

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
+from httpdeck.client._deadlines import Deadline
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConfigError,
@@ -212,16 +213,17 @@ class RetryState:
         on one attempt does not leak into the next; the body is shared.
         """
         r = self.request
+        # Positional: a keyword call costs twice as much, and this runs per attempt.
         return Request(
             r.method,
             r.url,
             r.headers.copy(),
             r.content,
-            timeout=r.timeout,
-            max_response_bytes=r.max_response_bytes,
-            attempt=self.attempt,
-            redirect_hop=r.redirect_hop,
-            extensions=dict(r.extensions),
+            r.timeout,
+            r.max_response_bytes,
+            self.attempt,
+            r.redirect_hop,
+            dict(r.extensions),
         )
 
     def _may_resend(self, sent: bool) -> bool:
@@ -241,7 +243,7 @@ class RetryState:
         self.outcomes.append(outcome)
         if isinstance(outcome, HttpResponse):
             if outcome.status not in config.retry_statuses:
-                return RetryDecision(Action.RETURN, f"status {outcome.status} is not retried")
+                return _returned(outcome.status)
             reason, sent = f"status {outcome.status}", True
         else:
             if not isinstance(outcome, config.retry_on):
@@ -303,6 +305,20 @@ class RetryState:
         return HTTPRetryExhaustedError(
             msg, request=self.request, attempts=list(self.outcomes), reason=reason
         )
+
+
+_RETURNED: dict[int, RetryDecision] = {}
+
+
+def _returned(status: int) -> RetryDecision:
+    """The decision for a status that is not retried: one shared value per status,
+    since every successful request ends in one."""
+    decision = _RETURNED.get(status)
+    if decision is None:
+        decision = _RETURNED[status] = RetryDecision(
+            Action.RETURN, f"status {status} is not retried"
+        )
+    return decision
 
 
 def _summary(outcome: Outcome) -> str:
@@ -385,16 +401,13 @@ class RetryPolicy:
         else:
             await asyncio.sleep(delay)
 
-    async def _send(self, state: RetryState, request: Request, send: Send) -> HttpResponse:
-        if state.deadline is None:
-            return await send(request)
-        remaining = max(state.deadline - self.clock(), 0.0)
-        deadline = asyncio.timeout(remaining)
+    async def _send_before(self, until: float, request: Request, send: Send) -> HttpResponse:
+        deadline = Deadline(max(until - self.clock(), 0.0))
         try:
-            async with deadline:
+            with deadline:
                 return await send(request)
         except TimeoutError as exc:
-            if not deadline.expired():
+            if not deadline.expired:
                 raise
             msg = (
                 f"{describe(request)} did not complete before the retry deadline "
@@ -410,11 +423,14 @@ class RetryPolicy:
         every outcome; errors that are not retryable pass through unchanged.
         """
         state = self.start(request)
-        observer = observer_of(request)
+        deadline = state.deadline
         while True:
             attempt = state.attempt_request()
             try:
-                outcome: Outcome = await self._send(state, attempt, send)
+                if deadline is None:
+                    outcome: Outcome = await send(attempt)
+                else:
+                    outcome = await self._send_before(deadline, attempt, send)
             except HTTPClientError as exc:
                 outcome = exc
             decision = state.decide(outcome)
@@ -424,6 +440,7 @@ class RetryPolicy:
                 raise outcome
             if isinstance(outcome, HttpResponse):
                 await outcome.aclose()
+            observer = observer_of(request)
             if decision.action is Action.EXHAUSTED:
                 if observer is not None:
                     observer.exhausted(request, state.outcomes, decision.reason)

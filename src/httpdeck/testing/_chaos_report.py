@@ -98,11 +98,15 @@ class RunRecorder:
 
     def __init__(self, *, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self.requests = 0
         self.attempts = 0
         self.retries = 0
         self.outcomes: Counter[str] = Counter()
         self.transitions: list[Transition] = []
+
+    @property
+    def requests(self) -> int:
+        """First attempts (every attempt that is not a retry)."""
+        return self.attempts - self.retries
 
     def outcome(self, outcome: object) -> None:
         """Record a request's final outcome: a `Result`, a response or an exception."""

@@ -15,7 +15,7 @@ import hashlib
 import random
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ from httpdeck.testing._faults import Fault
 from httpdeck.testing._schedules import (
     Always,
     Burst,
+    Decide,
     EveryNth,
     First,
     OnAttempt,
@@ -86,6 +87,13 @@ def _url_regex(url: str | re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile(fnmatch.translate(url))
 
 
+def _url_matches(regex: re.Pattern[str], url: object) -> bool:
+    """`regex` matches the URL without its query (matched up to the "?", not sliced)."""
+    text = str(url)
+    end = text.find("?")
+    return regex.match(text, 0, end if end >= 0 else len(text)) is not None
+
+
 class FaultRule:
     """The faults for one route and when they fire; made by `FaultInjector.on()`.
 
@@ -97,6 +105,8 @@ class FaultRule:
     """
 
     __slots__ = (
+        "_compiled",
+        "_schedule",
         "calls",
         "faults",
         "fired",
@@ -104,7 +114,6 @@ class FaultRule:
         "methods",
         "name",
         "regex",
-        "schedule",
         "weights",
     )
 
@@ -116,7 +125,9 @@ class FaultRule:
         self.regex = _url_regex(url)
         self.faults: tuple[Fault, ...] = ()
         self.weights: tuple[float, ...] | None = None
-        self.schedule: Schedule = Always()
+        self._schedule: Schedule = Always()
+        # (seed, the schedule compiled for this rule and seed, whether it reads the clock)
+        self._compiled: tuple[int, Decide, bool] | None = None
         self.limit: int | None = None
         self.calls = 0
         self.fired = 0
@@ -128,7 +139,22 @@ class FaultRule:
         """True when the method is one of the rule's and the URL, without its query, matches."""
         if self.methods is not None and request.method not in self.methods:
             return False
-        return self.regex is None or self.regex.match(str(request.url).split("?", 1)[0]) is not None
+        return self.regex is None or _url_matches(self.regex, request.url)
+
+    @property
+    def schedule(self) -> Schedule:
+        """When the rule fires: `Always()` until a builder method or `when()` sets it."""
+        return self._schedule
+
+    @schedule.setter
+    def schedule(self, schedule: Schedule) -> None:
+        self._schedule = schedule
+        self._compiled = None
+
+    def _compile(self, seed: int) -> tuple[int, Decide, bool]:
+        schedule = self._schedule
+        self._compiled = (seed, schedule._compile(seed, self.name), schedule._reads_clock())
+        return self._compiled
 
     def inject(self, *faults: Fault, weights: Iterable[float] | None = None) -> FaultRule:
         """The faults this rule injects; one is picked per firing (by `weights`)."""
@@ -330,48 +356,62 @@ class FaultInjector:
         return self.run.report(self.log)
 
     def _decide(self, request: Request) -> tuple[FaultRule, Tick] | None:
+        """Count the attempt and pick the rule that fires on it, if any.
+
+        Runs on every attempt, so the common case (nothing fires) allocates
+        nothing: the cheapest tests come first, the clock is read only for a
+        schedule that needs it and a `Tick` is built only for a rule that fires.
+        """
+        run = self.run
+        run.attempts += 1
+        attempt = request.attempt
+        if attempt:
+            run.retries += 1
+        if not self.enabled:
+            return None
+        seed = self.seed
         elapsed: float | None = None
+        key: str | None = None
         for rule in self._order:
-            if not rule.matches(request):
+            # rule.matches(request), inlined: it runs for every rule on every attempt.
+            methods = rule.methods
+            if methods is not None and request.method not in methods:
+                continue
+            regex = rule.regex
+            if regex is not None and not _url_matches(regex, request.url):
                 continue
             call = rule.calls
             rule.calls = call + 1
-            if not rule.faults:
+            if not rule.faults or (rule.limit is not None and rule.fired >= rule.limit):
                 continue
-            if rule.limit is not None and rule.fired >= rule.limit:
-                continue
-            if elapsed is None:
+            compiled = rule._compiled
+            if compiled is None or compiled[0] != seed:
+                compiled = rule._compile(seed)
+            _, decide, reads_clock = compiled
+            if elapsed is None and reads_clock:
                 elapsed = self._elapsed()
-            key = None
-            if self.decide_by == "request":
+            if key is None and self.decide_by == "request":
                 # The path, not the origin: a fate survives a server on another port.
-                key = f"{request.method} {request.url.raw_path_qs} #{request.attempt}"
-            tick = Tick(call, request.attempt, elapsed, self.seed, rule.name, key)
-            if rule.schedule.fires(tick):
+                key = f"{request.method} {request.url.raw_path_qs} #{attempt}"
+            if decide(call, attempt, 0.0 if elapsed is None else elapsed, key):
                 rule.fired += 1
-                return rule, tick
+                if elapsed is None:
+                    elapsed = self._elapsed()
+                return rule, Tick(call, attempt, elapsed, seed, rule.name, key)
         return None
 
-    def _count(self, request: Request) -> bool:
-        """Count the attempt; True when no rule can fire (the fast path)."""
-        run = self.run
-        run.attempts += 1
-        if request.attempt:
-            run.retries += 1
-        else:
-            run.requests += 1
-        return not self.enabled or not self._order
-
-    async def handle(self, request: Request, call_next: CallNext) -> HttpResponse:
-        """Run one attempt through the engine: inject a fault or call through."""
-        if self._count(request):
-            return await call_next(request)
-        return await self._inject(request, call_next)
-
-    async def _inject(self, request: Request, call_next: CallNext) -> HttpResponse:
+    def handle(self, request: Request, call_next: CallNext) -> Awaitable[HttpResponse]:
+        """Run one attempt through the engine: what `call_next(request)` returns
+        when nothing fires (no await or frame of the engine's own), else the
+        fault's effect."""
         decision = self._decide(request)
         if decision is None:
-            return await call_next(request)
+            return call_next(request)
+        return self._fire(request, decision, call_next)
+
+    async def _fire(
+        self, request: Request, decision: tuple[FaultRule, Tick], call_next: CallNext
+    ) -> HttpResponse:
         rule, tick = decision
         fault = rule.pick(tick)
         self.log.append(
@@ -485,12 +525,12 @@ class FaultInjectionTransport(_Placement):
 
     def send(self, request: Request) -> Coroutine[Any, Any, HttpResponse]:
         """Inject a fault into this attempt, or hand `request` to the inner transport."""
-        # Hands back the inner coroutine itself (no frame of its own): with no
-        # fault to consider, the wrapper costs one counter update.
-        injector = self.injector
-        if injector._count(request):
+        # `injector.handle` inlined, typed as the Transport protocol wants: the
+        # inner coroutine itself when nothing fires.
+        decision = self.injector._decide(request)
+        if decision is None:
             return self.inner.send(request)
-        return injector._inject(request, self.inner.send)
+        return self.injector._fire(request, decision, self.inner.send)
 
     async def aclose(self) -> None:
         """Close the inner transport."""
@@ -525,7 +565,4 @@ class FaultInjectionInterceptor(_Placement):
 
     async def intercept(self, request: Request, call_next: CallNext) -> HttpResponse:
         """Inject a fault into this attempt, or pass `request` on to `call_next`."""
-        injector = self.injector
-        if injector._count(request):
-            return await call_next(request)
-        return await injector._inject(request, call_next)
+        return await self.injector.handle(request, call_next)
