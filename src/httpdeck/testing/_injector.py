@@ -367,12 +367,13 @@ class FaultInjector:
         attempt = request.attempt
         if attempt:
             run.retries += 1
-        if not self.enabled:
+        order = self._order
+        if not order or not self.enabled:
             return None
         seed = self.seed
         elapsed: float | None = None
         key: str | None = None
-        for rule in self._order:
+        for rule in order:
             # rule.matches(request), inlined: it runs for every rule on every attempt.
             methods = rule.methods
             if methods is not None and request.method not in methods:
