@@ -1,4 +1,4 @@
-"""DeadlineWheel: request deadlines share loop timers, one per slot, and fire on time."""
+"""DeadlineSlots: request deadlines share loop timers, one per slot, and fire on time."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, cast
 
-from httpdeck.client._transports._deadline import DeadlineWheel, RequestTiming
+from httpdeck.client._deadlines import DeadlineSlots
+from httpdeck.client._transports._deadline import RequestTiming
 
 
 class FakeLoop:
@@ -30,12 +31,12 @@ class FakeLoop:
             callback(*args)
 
 
-def _setup() -> tuple[FakeLoop, DeadlineWheel]:
+def _setup() -> tuple[FakeLoop, DeadlineSlots]:
     loop = FakeLoop()
-    return loop, DeadlineWheel(cast(asyncio.AbstractEventLoop, loop))
+    return loop, DeadlineSlots(cast(asyncio.AbstractEventLoop, loop))
 
 
-def _timing(loop: FakeLoop, wheel: DeadlineWheel, total: float) -> RequestTiming:
+def _timing(loop: FakeLoop, wheel: DeadlineSlots, total: float) -> RequestTiming:
     timing = RequestTiming(
         total=total, pool_timeout=None, loop=cast(asyncio.AbstractEventLoop, loop), wheel=wheel
     )

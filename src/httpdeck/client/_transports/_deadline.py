@@ -17,8 +17,9 @@ fails at once. For the body, `RequestTiming` serves as the timer of
 aiohttp's payload reader (the same enter/exit/assert_timeout protocol as
 aiohttp's own TimerContext), so it is entered only when a read must wait.
 
-Deadlines share loop timers through a `DeadlineWheel`: one asyncio timer per
-slot, however many requests expire in it. An asyncio timer costs a Python
+Deadlines share loop timers through a `DeadlineSlots` (from `_deadlines`,
+as the resilience strategies' do): one asyncio timer per slot, however many
+requests expire in it. An asyncio timer costs a Python
 object, heap operations with a Python-level comparison and a cancel, about
 as much as the rest of the request's bookkeeping together; under load
 hundreds of requests share one. A deadline fires at most 1% of the timeout
@@ -29,13 +30,14 @@ up to the whole second.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Literal
 
-__all__ = ["BODY_DEADLINE", "CURRENT", "DeadlineWheel", "PoolTimeoutError", "RequestTiming"]
+from httpdeck.client._deadlines import DeadlineSlots
+
+__all__ = ["BODY_DEADLINE", "CURRENT", "PoolTimeoutError", "RequestTiming"]
 
 Phase = Literal["pool", "connect", "request"]
 
@@ -51,46 +53,6 @@ class PoolTimeoutError(Exception):
 
     Not an aiohttp or OS error, so aiohttp lets it through unchanged and the
     transport maps it to `HTTPTimeoutError(phase="pool", sent=False)`."""
-
-
-class DeadlineWheel:
-    """Expires `RequestTiming`s on shared loop timers, one per slot.
-
-    A deadline `delay` seconds away goes to the slot ending at the next
-    multiple of `max(resolution, delay / 100)`, so at most 100 slots of one
-    timeout are pending at a time.
-    """
-
-    __slots__ = ("_loop", "_resolution", "_slots")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, resolution: float = 0.01) -> None:
-        self._loop = loop
-        self._resolution = resolution
-        self._slots: dict[float, set[RequestTiming]] = {}
-
-    def add(self, timing: RequestTiming, delay: float) -> float:
-        """Expire `timing` `delay` seconds from now, rounded up to its slot; returns the slot."""
-        loop = self._loop
-        width = max(self._resolution, delay / 100)
-        slot = math.ceil((loop.time() + delay) / width) * width
-        members = self._slots.get(slot)
-        if members is None:
-            loop.call_at(slot, self._fire, slot)
-            members = self._slots[slot] = set()
-        members.add(timing)
-        return slot
-
-    def remove(self, timing: RequestTiming, slot: float) -> None:
-        # An emptied slot keeps its timer: the next request that ends in the
-        # same slot reuses it (sequential requests too), and a late no-op
-        # callback costs less than cancelling and re-arming.
-        members = self._slots.get(slot)
-        if members is not None:
-            members.discard(timing)
-
-    def _fire(self, slot: float) -> None:
-        for timing in self._slots.pop(slot, ()):
-            timing._expire()
 
 
 class RequestTiming:
@@ -118,7 +80,7 @@ class RequestTiming:
         total: float | None,
         pool_timeout: float | None,
         loop: asyncio.AbstractEventLoop | None = None,
-        wheel: DeadlineWheel | None = None,
+        wheel: DeadlineSlots | None = None,
     ) -> None:
         # Pass the loop when it is known: on Python 3.11 every
         # get_running_loop() (also inside current_task()) is a getpid() syscall.

@@ -18,6 +18,7 @@ from aiohttp.abc import AbstractCookieJar
 from yarl import URL
 
 from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig
+from httpdeck.client._deadlines import DeadlineSlots
 from httpdeck.client._exceptions import HTTPClientClosedError, HTTPClientError
 from httpdeck.client._safety import URLSafety
 from httpdeck.client._transports._connector import (
@@ -27,7 +28,6 @@ from httpdeck.client._transports._connector import (
     SystemResolver,
 )
 from httpdeck.client._transports._cookies import new_cookie_jar
-from httpdeck.client._transports._deadline import DeadlineWheel
 
 __all__ = ["ConnectionPool"]
 
@@ -90,7 +90,7 @@ class ConnectionPool:
             safety=self.url_safety,
         )
         self._session: aiohttp.ClientSession | None = None
-        self.deadlines: DeadlineWheel | None = None  # total deadlines, once started
+        self.deadlines: DeadlineSlots | None = None  # total deadlines, once started
         self.cookie_jar: AbstractCookieJar | None = None  # the client's cookies, once started
         self._connector: HardenedConnector | None = None
         self._closed = False
@@ -120,7 +120,7 @@ class ConnectionPool:
         if self._session is None:
             self._connector = _connector(self.config.pool, self.dns)
             self.cookie_jar = new_cookie_jar(self.config)
-            self.deadlines = DeadlineWheel(asyncio.get_running_loop())
+            self.deadlines = DeadlineSlots(asyncio.get_running_loop())
             self._session = aiohttp.ClientSession(
                 connector=self._connector,
                 # The transport keeps the cookies (see _cookies): not the session.
