@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
+
+from fake_loop import FakeLoop
 
 from httpdeck.client._deadlines import DeadlineSlots
 from httpdeck.client._transports._deadline import RequestTiming
-
-
-class FakeLoop:
-    """The two loop methods the wheel uses, on a clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.timers: list[tuple[float, Callable[..., None], tuple[Any, ...]]] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def call_at(self, when: float, callback: Callable[..., None], *args: Any) -> None:
-        self.timers.append((when, callback, args))
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        due = sorted((t for t in self.timers if t[0] <= self.now), key=lambda t: t[0])
-        self.timers = [t for t in self.timers if t[0] > self.now]
-        for _, callback, args in due:
-            callback(*args)
 
 
 def _setup() -> tuple[FakeLoop, DeadlineSlots]:

@@ -342,23 +342,17 @@ class AiohttpTransport:
         else:
             timing.on_expire = response.close
         stream = _AiohttpStream(response, request, timing, request.max_response_bytes)
+        content = None
         if extensions and extensions.get(STREAM) is False:
             # The client reads this body right away: read it here, with the
             # same deadline and error mapping, and save the stream round trip.
             content = await stream.aread()
             response.release()
-            return HttpResponse(
-                response.status,
-                headers=response.headers,
-                content=content,
-                request=request,
-                url=response.url,
-                reason=response.reason or "",
-            )
         return HttpResponse(
             response.status,
             headers=response.headers,
-            stream=stream,
+            content=content,
+            stream=stream if content is None else None,
             request=request,
             url=response.url,
             reason=response.reason or "",
