@@ -415,16 +415,24 @@ class OnAttempt(_Builtin):
 
 
 @dataclass(frozen=True, slots=True)
-class _And(_Builtin):
+class _Pair(_Builtin):
+    """Two schedules combined; each side draws from its own stream ("L", "R")."""
+
     left: Schedule
     right: Schedule
 
     def _reads_clock(self) -> bool:
         return self.left._reads_clock() or self.right._reads_clock()
 
-    def _compile(self, seed: int, rule: str, path: str = "") -> Decide:
+    def _sides(self, seed: int, rule: str, path: str) -> tuple[Decide, Decide]:
         left = self.left._compile(seed, rule, path + "L")
-        right = self.right._compile(seed, rule, path + "R")
+        return left, self.right._compile(seed, rule, path + "R")
+
+
+@dataclass(frozen=True, slots=True)
+class _And(_Pair):
+    def _compile(self, seed: int, rule: str, path: str = "") -> Decide:
+        left, right = self._sides(seed, rule, path)
         return lambda call, attempt, elapsed, key: (
             left(call, attempt, elapsed, key) and right(call, attempt, elapsed, key)
         )
@@ -434,16 +442,9 @@ class _And(_Builtin):
 
 
 @dataclass(frozen=True, slots=True)
-class _Or(_Builtin):
-    left: Schedule
-    right: Schedule
-
-    def _reads_clock(self) -> bool:
-        return self.left._reads_clock() or self.right._reads_clock()
-
+class _Or(_Pair):
     def _compile(self, seed: int, rule: str, path: str = "") -> Decide:
-        left = self.left._compile(seed, rule, path + "L")
-        right = self.right._compile(seed, rule, path + "R")
+        left, right = self._sides(seed, rule, path)
         return lambda call, attempt, elapsed, key: (
             left(call, attempt, elapsed, key) or right(call, attempt, elapsed, key)
         )
