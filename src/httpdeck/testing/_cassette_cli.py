@@ -2,7 +2,8 @@
 
 - `show`: a table of the interactions (URLs shown redacted).
 - `lint`: unredacted secrets, duplicate interactions, files that do not
-  parse, bodies that do not match their Content-Type. Exit code 1 on findings.
+  parse, bodies that do not match their Content-Encoding and Content-Type.
+  Exit code 1 on findings.
 - `redact`: apply the redaction rules to existing cassettes, in place and
   atomically (only the interactions that change are rewritten).
 - `stats`: counts, sizes, hosts, methods and statuses.
