@@ -207,6 +207,8 @@ NDJSON = b'{"id": 1}\n{"id": 2}\n\n{"id": 3}\n'
         ("text/csv; charset=binary", b"\xff\xfe"),  # a charset Python has no codec for
         ("application/octet-stream", b"{not json"),
         ("application/json; charset=utf-16", '{"a": "\u00e9"}'.encode("utf-16")),
+        ("application/json; charset=utf-8", b'\xef\xbb\xbf{"a": 1}'),  # with a BOM
+        ("application/json; charset=iso-8859-1", '{"a": "\u00e9"}'.encode("latin-1")),
     ],
 )
 def test_bodies_that_match_their_content_type_lint_clean(

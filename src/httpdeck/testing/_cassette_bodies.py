@@ -149,8 +149,11 @@ def _media_type(content_type: str) -> tuple[str, str | None]:
 
 
 def _json_error(body: bytes, charset: str | None) -> str | None:
+    # json.loads reads UTF-8/16/32 bytes itself (a BOM too); other charsets
+    # are decoded first.
+    unicode = charset is None or codecs.lookup(charset).name.startswith("utf-")
     try:
-        json.loads(body if charset is None else body.decode(charset))
+        json.loads(body if unicode else body.decode(charset or "utf-8"))
     except UnicodeDecodeError as exc:
         return f"not {charset or 'UTF-8'} text: {exc.reason} at byte {exc.start}"
     except ValueError as exc:

@@ -25,7 +25,7 @@ resolves `vcr("extra.yaml")` in `vcr_cassette_dir`.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,6 +35,7 @@ import pytest
 _FORBIDDEN = "<>?%*:|\"'/\\"
 
 
+@functools.cache
 def _max_name_length() -> int:
     try:  # what pytest-recording uses to decide that a name is too long
         return os.pathconf(".", "PC_NAME_MAX")
@@ -50,12 +51,14 @@ def recording_names(item: pytest.Item) -> list[str]:
     for char in _FORBIDDEN:
         name = name.replace(char, "-")
     names = []
-    # pytest-recording measures the serializer setting ("yaml" when unset is
-    # ".yaml"; "json" has no dot): the same quirk keeps the same names.
+    # pytest-recording measures a name against its serializer setting: ".yaml"
+    # when unset, but "json" (no dot) for JSON. Same quirk, same names.
     for suffix, measured in ((".yaml", ".yaml"), (".json", "json")):
         base = name
         limit = _max_name_length()
         if len(base) + len(measured) > limit:
+            import hashlib  # rarely needed: kept out of the plugin's start-up
+
             digest = hashlib.md5(base.encode()).hexdigest()  # as pytest-recording names it
             base = f"{base[: limit - len(measured) - len(digest) - 3]}...{digest}"
         names.append(base + suffix)
