@@ -2,7 +2,8 @@
 
 - `show`: a table of the interactions (URLs shown redacted).
 - `lint`: unredacted secrets, duplicate interactions, files that do not
-  parse, bodies that do not match their Content-Type. Exit code 1 on findings.
+  parse, bodies that do not match their Content-Encoding and Content-Type.
+  Exit code 1 on findings.
 - `redact`: apply the redaction rules to existing cassettes, in place and
   atomically (only the interactions that change are rewritten).
 - `stats`: counts, sizes, hosts, methods and statuses.
@@ -26,6 +27,13 @@ def add_parser(commands: Any) -> None:
     show.add_argument("paths", nargs="+", type=Path)
     lint = tools.add_parser("lint", help="find secrets, duplicates and broken bodies (exit 1)")
     lint.add_argument("paths", nargs="+", type=Path)
+    lint.add_argument(
+        "--max-inflated-bytes",
+        type=_size,
+        default=None,
+        metavar="N",
+        help="largest size a compressed body is inflated to, to check it (default: 64 MiB)",
+    )
     redact = tools.add_parser("redact", help="redact secrets in place, atomically")
     redact.add_argument("paths", nargs="+", type=Path)
     stats = tools.add_parser("stats", help="counts, sizes and hosts")
@@ -35,7 +43,19 @@ def add_parser(commands: Any) -> None:
         tool.add_argument("--field", action="append", default=[], help="another secret field")
 
 
+def _size(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        msg = f"{value!r} is not a byte count: give a positive whole number, e.g. 134217728."
+        raise argparse.ArgumentTypeError(msg)
+    return size
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    from httpdeck.testing._cassette_bodies import MAX_INFLATED_BYTES
     from httpdeck.testing._cassette_errors import MalformedCassetteError
     from httpdeck.testing._cassette_tools import lint, load, redact_file, show, stats
     from httpdeck.testing._redact import Redactor
@@ -55,7 +75,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         elif tool == "stats":
             stats(path, interactions, out)
         elif tool == "lint":
-            findings = list(lint(interactions, redactor))
+            limit = args.max_inflated_bytes or MAX_INFLATED_BYTES
+            findings = list(lint(interactions, redactor, max_inflated_bytes=limit))
             for finding in findings:
                 out.write(f"{path}: {finding}\n")
             status = max(status, 1 if findings else 0)

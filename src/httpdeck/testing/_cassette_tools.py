@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from httpdeck.testing._cassette_bodies import MAX_INFLATED_BYTES, body_problems
 from httpdeck.testing._cassette_format import format_for, locked, parse, write_cassette
 from httpdeck.testing._cassette_model import Interaction, Raw, request_to_raw, response_to_raw
 from httpdeck.testing._redact import Redactor, Secrets
@@ -81,8 +82,14 @@ def _counts(counter: Counter[str]) -> str:
 # -- lint ------------------------------------------------------------------------
 
 
-def lint(interactions: list[Interaction], redactor: Redactor) -> Iterator[str]:
-    """Findings, one line each, naming the interaction (1-based)."""
+def lint(
+    interactions: list[Interaction],
+    redactor: Redactor,
+    *,
+    max_inflated_bytes: int = MAX_INFLATED_BYTES,
+) -> Iterator[str]:
+    """Findings, one line each, naming the interaction (1-based). Bodies are
+    checked by `_cassette_bodies` (decoded, at most `max_inflated_bytes`)."""
     seen: dict[str, int] = {}
     for number, interaction in enumerate(interactions, 1):
         request, response = interaction.request, interaction.response
@@ -104,36 +111,19 @@ def lint(interactions: list[Interaction], redactor: Redactor) -> Iterator[str]:
             yield f"{where}: unredacted secret in response header {name}"
         if clean.body != response.body:
             yield f"{where}: unredacted secret in the response body"
-        yield from _content_problems(
-            where, "request", request.headers.get("Content-Type", ""), request.body
+        limit = max_inflated_bytes
+        yield from body_problems(
+            where, "request", request.headers, request.body, max_inflated_bytes=limit
         )
         if not response.partial and response.error is None:
-            yield from _content_problems(
-                where, "response", response.headers.get("Content-Type", ""), response.body
+            yield from body_problems(
+                where, "response", response.headers, response.body, max_inflated_bytes=limit
             )
         key = json.dumps(interaction.raw, sort_keys=True, default=repr)
         if key in seen:
             yield f"{where}: duplicates interaction #{seen[key]} exactly (request and response)"
         else:
             seen[key] = number
-
-
-def _content_problems(
-    where: str, part: str, content_type: str, body: bytes | None
-) -> Iterator[str]:
-    if not body:
-        return
-    kind = content_type.split(";")[0].strip().lower()
-    if "json" in kind:
-        try:
-            json.loads(body)
-        except ValueError as exc:
-            yield f"{where}: the {part} body is not valid JSON as its Content-Type {kind} says ({exc})"
-    elif kind.startswith("text/") or "charset=utf-8" in content_type.lower():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            yield f"{where}: the {part} body is not UTF-8 text as its Content-Type {kind} says"
 
 
 # -- redact ------------------------------------------------------------------------

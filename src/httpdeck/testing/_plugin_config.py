@@ -66,7 +66,8 @@ OPTIONS = (
     Option(
         "httpdeck_cassette_dir",
         "folder of cassettes (default: <rootdir>/cassettes); a cassette is "
-        "<dir>/<test module path>/<test name>.yaml.",
+        "<dir>/<test module path>/<test name>.yaml, or pytest-recording's "
+        "<dir>/<module name>/<test name>.yaml when only that exists.",
         flag="--httpdeck-cassette-dir",
         metavar="DIR",
     ),
@@ -116,6 +117,9 @@ class Settings:
     # "httpdeck_record_mode" (the ini file) or "default".
     record_mode_origin: str = "default"
     cassette_dir: Path = Path(DEFAULT_CASSETTE_DIR)
+    # False for the default <rootdir>/cassettes: then pytest-recording's own
+    # default place (cassettes/ next to each test module) is looked at too.
+    cassette_dir_configured: bool = False
     block_network: bool = False
     allow_hosts: tuple[str, ...] = ()
     seed: int = 0
@@ -268,6 +272,7 @@ def load_settings(config: pytest.Config, *, worker_seed: int | None = None) -> S
         # the ini file, to the ini file's folder.
         base = Path.cwd() if where.startswith("--") else _ini_dir(config)
         values["cassette_dir"] = _path(str(value), base)
+        values["cassette_dir_configured"] = True
     else:
         values["cassette_dir"] = config.rootpath / DEFAULT_CASSETTE_DIR
     if found := raw("httpdeck_block_network"):

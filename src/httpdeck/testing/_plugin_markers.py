@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from httpdeck.testing._cassette_layout import first_existing, recording_dirs, recording_names
 from httpdeck.testing._plugin_config import (
     RECORD_MODES,
     Settings,
@@ -145,14 +146,23 @@ def safe_name(name: str, *, limit: int = 120) -> str:
 
 
 def cassette_path(settings: Settings, item: pytest.Item, name: str | None) -> Path:
-    """`<cassette_dir>/<test module>/<test name, or name>.yaml` (an absolute name as is)."""
+    """`<cassette_dir>/<test module>/<test name, or name>.yaml` (an absolute name
+    as is), or the file pytest-recording's layout has for it when only that
+    exists (the lookup order is in `_cassette_layout`)."""
     module, test = cassette_parts(item, item.config.rootpath)
     if name is None:
-        return settings.cassette_dir / module / f"{test}.yaml"
-    path = Path(name)
-    if not path.suffix:
-        path = path.with_suffix(".yaml")
-    return path if path.is_absolute() else settings.cassette_dir / module / path
+        ours = settings.cassette_dir / module / f"{test}.yaml"
+        files = recording_names(item)
+    else:
+        path = Path(name)
+        if not path.suffix:
+            path = path.with_suffix(".yaml")
+        if path.is_absolute():
+            return path
+        ours = settings.cassette_dir / module / path
+        files = [str(path)]
+    dirs = recording_dirs(item, settings.cassette_dir, configured=settings.cassette_dir_configured)
+    return first_existing(ours, (folder / file for folder in dirs for file in files))
 
 
 @dataclass(frozen=True, slots=True)
