@@ -265,6 +265,44 @@ async def test_past_or_unparsable_retry_after_falls_back_to_backoff(value: str) 
     assert 0.0 <= sleeps.waits[0] <= 0.5
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u00b2",  # '²': str.isdigit() says yes, int() and float() say no
+        "\u0661\u0662",  # Arabic-Indic 12: int() takes it, RFC 9110's DIGIT does not
+        "\uff15",  # fullwidth 5
+        "1.5",
+        "+5",
+        "5 s",
+        "Wed, \u0662\u0661 Oct 2030 07:28:00 GMT",  # a date in Arabic-Indic digits
+    ],
+    ids=["superscript", "arabic-indic", "fullwidth", "fraction", "plus", "unit", "date-digits"],
+)
+@pytest.mark.asyncio
+async def test_retry_after_outside_rfc_9110_grammar_is_ignored_not_an_error(value: str) -> None:
+    # RFC 9110 10.2.3: Retry-After = HTTP-date / delay-seconds, delay-seconds = 1*DIGIT
+    # (ASCII 0-9). Anything else carries no usable delay: treated as absent.
+    sleeps = Sleeps()
+    script = Script((503, {"Retry-After": value}), 200)
+    response = await policy(sleeps=sleeps, base_delay=0.5).execute(make_request(), script)
+    assert response.status == 200
+    assert len(sleeps.waits) == 1
+    assert 0.0 <= sleeps.waits[0] <= 0.5
+
+
+@pytest.mark.asyncio
+async def test_a_date_header_in_odd_digits_is_ignored_for_an_http_date_retry_after() -> None:
+    sleeps = Sleeps()
+    wall = 1_700_000_000.0  # what policy() injects as wall_clock
+    when = datetime.fromtimestamp(wall + 9, tz=UTC)
+    headers = {
+        "Retry-After": format_datetime(when, usegmt=True),
+        "Date": "Tue, \u0661\u0664 Nov 2023 22:13:10 GMT",  # 10 s early, if it counted
+    }
+    await policy(sleeps=sleeps).execute(make_request(), Script((429, headers), 200))
+    assert sleeps.waits == [9.0]  # measured against the wall clock instead
+
+
 @pytest.mark.asyncio
 async def test_retry_after_longer_than_max_delay_gives_up_at_once_naming_the_header() -> None:
     sleeps = Sleeps()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
@@ -141,25 +140,40 @@ class RetryBudget:
 # -- Retry-After ----------------------------------------------------------------------
 
 
+_DATE_ERRORS = (TypeError, ValueError, IndexError, OverflowError)
+
+
+def _http_date(value: str) -> float | None:
+    """Unix seconds of an HTTP-date (IMF-fixdate or an obsolete form), None if it is not one.
+
+    ASCII only: the email parser's int() would read other scripts' digits."""
+    if not value.isascii():
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except _DATE_ERRORS:
+        return None
+
+
 def parse_retry_after(response: HttpResponse, now: float) -> float | None:
     """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date).
 
     An HTTP-date is measured against the response's own Date header when it
     has one (so the two clocks' skew cancels out), else against `now` (Unix
-    time). Returns None when the header is absent or unparsable.
+    time). Returns None when the header is absent or is not in RFC 9110's
+    grammar (`delay-seconds = 1*DIGIT`, ASCII digits only, or an HTTP-date):
+    such a value carries no usable delay, so the policy treats it as absent
+    and falls back to its backoff. `'²'` or `'1.5'` are not delays.
     """
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
+    if value.isascii() and value.isdigit():
+        return float(value)  # float, not int: a 5,000-digit value is inf, not a ValueError
+    when = _http_date(value)
+    if when is None:
         return None
     date = response.headers.get("Date")
-    if date is not None:
-        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
-            now = parsedate_to_datetime(date).timestamp()
-    return when - now
+    served = _http_date(date.strip()) if date is not None else None
+    return when - (now if served is None else served)
