@@ -25,6 +25,7 @@ from httpdeck.client import (
     HttpResponse,
     HTTPResponseTooLargeError,
     Request,
+    ResiliencePipeline,
     RetryPolicy,
 )
 from httpdeck.client._circuit import Verdict
@@ -398,25 +399,52 @@ async def test_registry_key_function_and_shared_listeners() -> None:
 # -- with the retry policy, through the client -------------------------------------------------
 
 
+def _breaker_client(clock: FakeClock, sleeps: Sleeps, script: Script, how: str) -> HTTPClient:
+    retry = RetryPolicy(max_attempts=5, clock=clock, sleep=sleeps, base_delay=1.0, jitter=0.0)
+    if how == "parts":
+        breaker = CircuitBreaker(failure_threshold=2, clock=clock, name="b")
+        return HTTPClient(transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker)
+    registry = CircuitBreakerRegistry(failure_threshold=2, clock=clock)
+    pipeline = ResiliencePipeline(retry=retry, circuit_breaker=registry)
+    return HTTPClient(transport=FakeTransport(script), resilience=pipeline)
+
+
+@pytest.mark.parametrize("how", ["parts", "pipeline"])
 @pytest.mark.asyncio
-async def test_breaker_inside_retry_stops_the_retry_loop_when_it_opens() -> None:
+async def test_breaker_inside_retry_stops_the_retry_loop_without_a_wait_when_it_opens(
+    how: str,
+) -> None:
+    # Reliability case 9: while the breaker is open the retry loop does 0 sleeps,
+    # including after the attempt that tripped it.
     clock = FakeClock()
     sleeps = Sleeps(clock)
     script = Script(503)
-    client = HTTPClient(
-        transport=FakeTransport(script),
-        retry_policy=RetryPolicy(max_attempts=5, clock=clock, sleep=sleeps),
-        circuit_breaker=CircuitBreaker(failure_threshold=2, clock=clock, name="b"),
-    )
-    async with client:
+    async with _breaker_client(clock, sleeps, script, how) as client:
         with pytest.raises(HTTPCircuitOpenError):
             await client.get("http://api.test/x")
         assert script.calls == 2  # the third attempt was refused, not sent
-        waits = len(sleeps.waits)
+        assert sleeps.waits == [1.0]  # between attempts 1 and 2; none after the trip
         with pytest.raises(HTTPCircuitOpenError):
             await client.get("http://api.test/x")
     assert script.calls == 2
-    assert len(sleeps.waits) == waits
+    assert sleeps.waits == [1.0]
+
+
+@pytest.mark.asyncio
+async def test_a_breaker_that_half_opens_before_the_backoff_ends_still_gets_its_probe() -> None:
+    # Open for less time than the backoff: the wait is kept, and the next
+    # attempt is the half-open probe (here it succeeds).
+    clock = FakeClock()
+    sleeps = Sleeps(clock)
+    script = Script(503, 503, 200)
+    retry = RetryPolicy(max_attempts=3, clock=clock, sleep=sleeps, base_delay=5.0, jitter=0.0)
+    breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=1.0, clock=clock)
+    client = HTTPClient(transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker)
+    async with client:
+        response = await client.request("GET", "http://api.test/x")
+    assert response.status == 200
+    assert sleeps.waits == [5.0, 10.0]
+    assert breaker.state is CircuitState.CLOSED
 
 
 # -- configuration ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
+from httpdeck.client._circuit import CIRCUIT_OPENED
 from httpdeck.client._deadlines import Deadline
 from httpdeck.client._exceptions import (
     HTTPClientError,
@@ -446,6 +447,21 @@ class RetryPolicy:
                     observer.exhausted(request, state.outcomes, decision.reason)
                 error = state.exhausted_error(decision.reason)
                 raise error from (outcome if isinstance(outcome, Exception) else None)
+            refused = CIRCUIT_OPENED in attempt.extensions and _stays_open(attempt, decision)
+            if refused:
+                decision = RetryDecision(Action.RETRY, f"{decision.reason}; {refused}", 0.0)
             if observer is not None:
                 observer.retry(attempt, attempt.attempt, decision.delay, decision.reason, outcome)
-            await self._wait(decision.delay)
+            if not refused:
+                await self._wait(decision.delay)
+
+
+def _stays_open(attempt: Request, decision: RetryDecision) -> str:
+    """Why not to wait, when the circuit breaker that opened on `attempt` stays
+    open past the wait: the next attempt is refused at once either way
+    (`HTTPCircuitOpenError`). Empty when the wait ends after it half-opens:
+    then the next attempt is its probe, so the wait is kept."""
+    breaker = attempt.extensions[CIRCUIT_OPENED]
+    if breaker.retry_after <= decision.delay:
+        return ""
+    return f"circuit breaker {breaker.name!r} is open, so no wait before the refused attempt"
