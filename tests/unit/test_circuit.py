@@ -403,7 +403,9 @@ def _breaker_client(clock: FakeClock, sleeps: Sleeps, script: Script, how: str) 
     retry = RetryPolicy(max_attempts=5, clock=clock, sleep=sleeps, base_delay=1.0, jitter=0.0)
     if how == "parts":
         breaker = CircuitBreaker(failure_threshold=2, clock=clock, name="b")
-        return HTTPClient(transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker)
+        return HTTPClient(
+            transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker
+        )
     registry = CircuitBreakerRegistry(failure_threshold=2, clock=clock)
     pipeline = ResiliencePipeline(retry=retry, circuit_breaker=registry)
     return HTTPClient(transport=FakeTransport(script), resilience=pipeline)
@@ -439,7 +441,9 @@ async def test_a_breaker_that_half_opens_before_the_backoff_ends_still_gets_its_
     script = Script(503, 503, 200)
     retry = RetryPolicy(max_attempts=3, clock=clock, sleep=sleeps, base_delay=5.0, jitter=0.0)
     breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=1.0, clock=clock)
-    client = HTTPClient(transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker)
+    client = HTTPClient(
+        transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker
+    )
     async with client:
         response = await client.request("GET", "http://api.test/x")
     assert response.status == 200

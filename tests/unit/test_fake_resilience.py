@@ -130,3 +130,42 @@ async def test_the_circuit_breaker_opens_on_fake_failures() -> None:
         clock.advance(30.0)
         assert isinstance(await fake.get(URL), Ok)  # the half-open probe succeeds
     assert route.call_count == 3
+
+
+@pytest.mark.parametrize("pass_clock", ["clock", "monotonic"])
+async def test_the_retry_deadline_cuts_a_slow_fake_attempt_at_exactly_the_deadline(
+    pass_clock: str,
+) -> None:
+    # As on a real socket (tests/integration/test_resilience.py): the retry
+    # deadline cuts the attempt in flight, here on the virtual clock at 15 s,
+    # not when the route's 30 s delay (or the client's total timeout) is over.
+    clock = FakeClock()
+    policy = RetryPolicy(
+        timeout=15.0,
+        clock=clock if pass_clock == "clock" else clock.monotonic,
+        sleep=clock.sleep,
+        budget_ratio=None,
+    )
+    config = HTTPClientConfig(timeouts=TimeoutConfig(total=60.0))
+    async with FakeHTTPClient(config, clock=clock, retry_policy=policy) as fake:
+        route = fake.route("GET", URL).respond_with(FakeResponse(200, delay=30.0))
+        with pytest.raises(HTTPRetryExhaustedError) as caught:
+            await fake.request("GET", URL)
+    assert route.call_count == 1
+    (last,) = caught.value.attempts
+    assert isinstance(last, HTTPTimeoutError)
+    assert last.phase == "total"
+    assert "retry deadline (RetryConfig.timeout=15.0 s)" in str(last)
+    assert clock.now == 15.0
+
+
+async def test_a_fake_attempt_that_ends_before_the_deadline_is_not_cut() -> None:
+    clock = FakeClock()
+    policy = RetryPolicy(timeout=15.0, clock=clock, sleep=clock.sleep, budget_ratio=None)
+    async with FakeHTTPClient(clock=clock, retry_policy=policy) as fake:
+        fake.route("GET", URL).respond_with(FakeResponse(200, delay=14.0))
+        response = await fake.request("GET", URL)
+        assert response.status == 200
+        assert clock.now == 14.0
+        clock.advance(10.0)  # the deadline timer of the finished attempt is gone
+    assert clock.now == 24.0

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from httpdeck.client._circuit import CIRCUIT_OPENED
-from httpdeck.client._deadlines import Deadline
+from httpdeck.client._deadlines import Deadline, DeadlineSlots, timers_of
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConfigError,
@@ -369,6 +369,10 @@ class RetryPolicy:
         self.wall_clock = wall_clock
         self.rng = rng if rng is not None else random.Random()
         self._sleep = sleep
+        # A virtual clock (FakeClock) also times the deadline of an attempt in
+        # flight; any other clock measures it, and the loop's timers cut it.
+        timers = timers_of(clock)
+        self._deadlines = None if timers is None else DeadlineSlots(timers, resolution=0.0)
         if budget is None and self.config.budget_ratio is not None:
             budget = RetryBudget(
                 ratio=self.config.budget_ratio,
@@ -403,7 +407,7 @@ class RetryPolicy:
             await asyncio.sleep(delay)
 
     async def _send_before(self, until: float, request: Request, send: Send) -> HttpResponse:
-        deadline = Deadline(max(until - self.clock(), 0.0))
+        deadline = Deadline(max(until - self.clock(), 0.0), self._deadlines)
         try:
             with deadline:
                 return await send(request)
