@@ -51,7 +51,13 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import observer_of
-from httpdeck.client._retry_support import TESTING, Clock, RetryBudget, parse_retry_after
+from httpdeck.client._retry_support import (
+    RANDOMNESS,
+    TESTING,
+    Clock,
+    RetryBudget,
+    parse_retry_after,
+)
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
 Outcome = HttpResponse | HTTPClientError
@@ -341,7 +347,10 @@ class RetryPolicy:
     Pass a `RetryConfig` or its fields as keywords (the keywords override the
     config). `clock` (monotonic seconds), `wall_clock` (Unix seconds, for
     Retry-After dates), `rng` and `sleep` are injectable so tests are
-    deterministic. `budget` shares a `RetryBudget` between policies; by default
+    deterministic. Without an `rng` the jitter comes from the default random
+    source: unseeded, except under httpdeck's pytest plugin, where it is the
+    running test's, seeded from `--httpdeck-seed`. A `clock` with timers of its
+    own (`FakeClock`) also times the deadline that cuts an attempt in flight. `budget` shares a `RetryBudget` between policies; by default
     each policy has its own built from the config (none if `budget_ratio=None`).
 
     After the last attempt `request()` raises `HTTPRetryExhaustedError` with
@@ -367,7 +376,7 @@ class RetryPolicy:
         self.config = dataclasses.replace(base, **options) if options else base
         self.clock = clock
         self.wall_clock = wall_clock
-        self.rng = rng if rng is not None else random.Random()
+        self.rng = rng
         self._sleep = sleep
         # A virtual clock (FakeClock) also times the deadline of an attempt in
         # flight; any other clock measures it, and the loop's timers cut it.
@@ -392,7 +401,8 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """The wait before retry number `retry` (0-based), jitter applied."""
         config = self.config
-        return config.ceiling(retry) * (1.0 - config.jitter * self.rng.random())
+        rng = self.rng if self.rng is not None else RANDOMNESS.rng
+        return config.ceiling(retry) * (1.0 - config.jitter * rng.random())
 
     def start(self, request: Request) -> RetryState:
         """Begin a logical request: the state machine `execute` drives."""

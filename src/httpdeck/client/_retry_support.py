@@ -1,8 +1,10 @@
-"""Retry helpers that hold no per-request state: testing mode, `RetryBudget`, Retry-After."""
+"""Retry helpers that hold no per-request state: testing mode, the default random
+source, `RetryBudget`, Retry-After."""
 
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +73,35 @@ class set_testing:
 def is_testing() -> bool:
     """True while testing mode (no backoff waits) is on."""
     return TESTING.enabled
+
+
+# -- the default random source ----------------------------------------------------
+
+
+class _Randomness:
+    """Where a `RetryPolicy` built without an `rng` draws its jitter, at each draw.
+
+    One process-wide unseeded generator, unless a test harness puts a seeded
+    one in place: httpdeck's pytest plugin does, per test, from
+    `--httpdeck-seed`, so a policy made anywhere (a fixture, a marker, the
+    test body, an import-time constant) jitters the same way in every run of
+    that test with that seed. The client never imports the harness: the
+    harness sets this.
+    """
+
+    __slots__ = ("rng",)
+
+    def __init__(self) -> None:
+        self.rng = random.Random()
+
+
+RANDOMNESS = _Randomness()
+
+
+def use_default_rng(rng: random.Random | None) -> None:
+    """Draw the jitter of every policy without an `rng` from `rng` (None: a
+    fresh unseeded generator again). For test harnesses, not application code."""
+    RANDOMNESS.rng = rng if rng is not None else random.Random()
 
 
 # -- retry budget -----------------------------------------------------------------
