@@ -84,7 +84,10 @@ class FakeClock:
         return self.now
 
     __call__ = monotonic
-    time = monotonic
+
+    def time(self) -> float:
+        """`now`, as an event loop's `time()`: the clock deadlines are armed on."""
+        return self.now
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> None:
         """Call `callback(*args)` once `now` reaches `when` (an event loop's `call_at`)."""
