@@ -222,6 +222,44 @@ async def test_100_concurrent_calls_at_half_open_admit_exactly_the_probes(probes
     assert b.state is CircuitState.CLOSED
 
 
+@pytest.mark.asyncio
+async def test_case_7_50_calls_after_cooldown_reach_the_transport_once_49_refused_at_once() -> None:
+    # Reliability case 7, through the client: the probe is blocked; "within
+    # 10 ms" on the breaker's (injected) clock, and before the probe ends.
+    clock = FakeClock()
+    b = breaker(clock, half_open_max_calls=1)
+    await trip(b)
+    clock.advance(30.0)
+    cooldown_over = clock()
+    release = asyncio.Event()
+
+    async def blocked(request: Request) -> int:
+        await release.wait()
+        return 200
+
+    script = Script(blocked)
+    refused_at: list[float] = []
+    async with HTTPClient(transport=FakeTransport(script), circuit_breaker=b) as client:
+        tasks = [asyncio.create_task(client.request("GET", "http://api.test/x")) for _ in range(50)]
+        for task in tasks:
+            task.add_done_callback(
+                lambda t: refused_at.append(clock()) if t.exception() is not None else None
+            )
+        done, pending = await asyncio.wait(tasks, timeout=None, return_when=asyncio.FIRST_COMPLETED)
+        while len(done) < 49:
+            more, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done |= more
+        assert len(pending) == 1  # the probe, still blocked
+        assert all(isinstance(t.exception(), HTTPCircuitOpenError) for t in done)
+        assert script.calls == 1
+        assert len(refused_at) == 49
+        assert all(at - cooldown_over <= 0.010 for at in refused_at)
+        release.set()
+        (probe,) = pending
+        assert (await probe).status == 200
+    assert b.state is CircuitState.CLOSED
+
+
 def test_threads_racing_at_half_open_get_exactly_the_probe_permits() -> None:
     clock = FakeClock()
     b = CircuitBreaker(name="t", clock=clock, failure_threshold=1, half_open_max_calls=2)

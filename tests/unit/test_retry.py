@@ -182,12 +182,25 @@ def test_full_jitter_delays_lie_between_zero_and_the_capped_ceiling() -> None:
         assert min(delays) < 0.1 * ceiling
 
 
-def test_a_fixed_seed_reproduces_the_delays_and_clients_differ() -> None:
-    a = [RetryPolicy(rng=random.Random(99)).backoff(2) for _ in range(1)]
-    b = [RetryPolicy(rng=random.Random(99)).backoff(2) for _ in range(1)]
-    assert a == b
-    many = [RetryPolicy(rng=random.Random(seed)).backoff(3) for seed in range(100)]
-    assert len(set(many)) >= 95
+def test_a_fixed_seed_reproduces_the_sequence_of_delays() -> None:
+    def sequence() -> list[float]:
+        p = RetryPolicy(rng=random.Random(99))
+        return [p.backoff(k) for _ in range(50) for k in range(5)]
+
+    assert sequence() == sequence()
+    assert len(set(sequence())) == 250
+
+
+@pytest.mark.parametrize("rng", ["own seed", "default source"])
+def test_100_clients_share_at_most_5_percent_identical_delays(rng: str) -> None:
+    # Reliability case 5; "default source": clients built without rng, as most are.
+    policies = [
+        RetryPolicy(rng=random.Random(seed)) if rng == "own seed" else RetryPolicy()
+        for seed in range(100)
+    ]
+    for k in range(4):
+        delays = [p.backoff(k) for p in policies]
+        assert len(set(delays)) >= 95
 
 
 def test_zero_jitter_waits_the_exponential_ceiling() -> None:
