@@ -204,17 +204,20 @@ async def test_a_stall_past_the_read_timeout_is_retried() -> None:
 
 
 async def test_the_retry_deadline_cuts_a_stalled_attempt() -> None:
+    # The same outcome as on the fake's virtual clock (tests/unit/test_fake_resilience.py::
+    # test_the_retry_deadline_cuts_a_slow_fake_attempt_at_exactly_the_deadline).
     async with (
         RawServer(plan("stall")) as server,
-        HTTPClient(retry_policy=RetryPolicy(timeout=0.2)) as client,
+        HTTPClient(retry_policy=RetryPolicy(timeout=0.3)) as client,
     ):
         with pytest.raises(HTTPRetryExhaustedError) as info:
             await client.request("GET", server.url)
         assert in_use(client) == 0
     assert len(server.requests) == 1
-    last = info.value.last
+    (last,) = info.value.attempts
     assert isinstance(last, HTTPTimeoutError)
     assert last.phase == "total"
+    assert "retry deadline (RetryConfig.timeout=0.3 s)" in str(last)
 
 
 # -- idempotency on the wire ------------------------------------------------------------------

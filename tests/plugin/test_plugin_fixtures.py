@@ -35,6 +35,7 @@ FIXTURE_TESTS = """
     from httpdeck import HTTPClientProtocol, RetryPolicy, is_testing
     from httpdeck.testing import FakeResponse, faults, schedules
     from httpdeck.testing._fake_data import FakeDataFactory
+    from httpdeck.testing._seeds import derive_seed
 
     async def test_fake(httpdeck_fake):
         users = httpdeck_fake.route("GET", "https://api.example.com/users").respond(json=[1])
@@ -121,9 +122,11 @@ FIXTURE_TESTS = """
         assert httpdeck_fake_data.build(template) == FakeDataFactory(seed=5).build(template)
 
     def test_fake_data_and_seed_derive_from_the_run_seed(httpdeck_fake_data, httpdeck_seed, request):
-        expected = FakeDataFactory.derive_seed(1234, request.node.nodeid)
-        assert httpdeck_seed == expected
-        assert httpdeck_fake_data.seed == expected
+        nodeid = request.node.nodeid
+        assert httpdeck_seed == derive_seed(1234, nodeid)
+        assert httpdeck_fake_data.seed == derive_seed(1234, nodeid, "fake_data")
+        # A factory made in the test without a seed is the fixture's twin.
+        assert FakeDataFactory().seed == httpdeck_fake_data.seed
 """
 
 

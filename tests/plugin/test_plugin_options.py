@@ -30,8 +30,15 @@ HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing
         (
             ["--httpdeck-seed=-3"],
             "",
-            "ERROR: --httpdeck-seed='-3' is not valid: pass a non-negative integer, "
-            "or 'random' for a new seed each run.",
+            "ERROR: --httpdeck-seed='-3' is not valid: pass an integer from 0 to "
+            "18446744073709551615 (ASCII digits), or 'random' for a new seed each run.",
+        ),
+        (
+            ["--httpdeck-seed=" + "7" * 5000],
+            "",
+            "ERROR: --httpdeck-seed='77777777777777777777...' (5000 characters) is not valid: "
+            "pass an integer from 0 to 18446744073709551615 (ASCII digits), or 'random' "
+            "for a new seed each run.",
         ),
         (
             [],
@@ -46,7 +53,14 @@ HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing
             "name, an IP address, host:port or [IPv6]:port, for example localhost,127.0.0.1:8080.",
         ),
     ],
-    ids=["record-mode-cli", "record-mode-ini", "seed", "block-network-ini", "allow-hosts"],
+    ids=[
+        "record-mode-cli",
+        "record-mode-ini",
+        "seed",
+        "seed-5000-digits",
+        "block-network-ini",
+        "allow-hosts",
+    ],
 )
 def test_bad_values_are_usage_errors_naming_the_valid_choices(
     pytester: pytest.Pytester, args: list[str], ini: str, message: str

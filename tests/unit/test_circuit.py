@@ -25,6 +25,7 @@ from httpdeck.client import (
     HttpResponse,
     HTTPResponseTooLargeError,
     Request,
+    ResiliencePipeline,
     RetryPolicy,
 )
 from httpdeck.client._circuit import Verdict
@@ -221,6 +222,44 @@ async def test_100_concurrent_calls_at_half_open_admit_exactly_the_probes(probes
     assert b.state is CircuitState.CLOSED
 
 
+@pytest.mark.asyncio
+async def test_case_7_50_calls_after_cooldown_reach_the_transport_once_49_refused_at_once() -> None:
+    # Reliability case 7, through the client: the probe is blocked; "within
+    # 10 ms" on the breaker's (injected) clock, and before the probe ends.
+    clock = FakeClock()
+    b = breaker(clock, half_open_max_calls=1)
+    await trip(b)
+    clock.advance(30.0)
+    cooldown_over = clock()
+    release = asyncio.Event()
+
+    async def blocked(request: Request) -> int:
+        await release.wait()
+        return 200
+
+    script = Script(blocked)
+    refused_at: list[float] = []
+    async with HTTPClient(transport=FakeTransport(script), circuit_breaker=b) as client:
+        tasks = [asyncio.create_task(client.request("GET", "http://api.test/x")) for _ in range(50)]
+        for task in tasks:
+            task.add_done_callback(
+                lambda t: refused_at.append(clock()) if t.exception() is not None else None
+            )
+        done, pending = await asyncio.wait(tasks, timeout=None, return_when=asyncio.FIRST_COMPLETED)
+        while len(done) < 49:
+            more, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done |= more
+        assert len(pending) == 1  # the probe, still blocked
+        assert all(isinstance(t.exception(), HTTPCircuitOpenError) for t in done)
+        assert script.calls == 1
+        assert len(refused_at) == 49
+        assert all(at - cooldown_over <= 0.010 for at in refused_at)
+        release.set()
+        (probe,) = pending
+        assert (await probe).status == 200
+    assert b.state is CircuitState.CLOSED
+
+
 def test_threads_racing_at_half_open_get_exactly_the_probe_permits() -> None:
     clock = FakeClock()
     b = CircuitBreaker(name="t", clock=clock, failure_threshold=1, half_open_max_calls=2)
@@ -398,25 +437,56 @@ async def test_registry_key_function_and_shared_listeners() -> None:
 # -- with the retry policy, through the client -------------------------------------------------
 
 
+def _breaker_client(clock: FakeClock, sleeps: Sleeps, script: Script, how: str) -> HTTPClient:
+    retry = RetryPolicy(max_attempts=5, clock=clock, sleep=sleeps, base_delay=1.0, jitter=0.0)
+    if how == "parts":
+        breaker = CircuitBreaker(failure_threshold=2, clock=clock, name="b")
+        return HTTPClient(
+            transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker
+        )
+    registry = CircuitBreakerRegistry(failure_threshold=2, clock=clock)
+    pipeline = ResiliencePipeline(retry=retry, circuit_breaker=registry)
+    return HTTPClient(transport=FakeTransport(script), resilience=pipeline)
+
+
+@pytest.mark.parametrize("how", ["parts", "pipeline"])
 @pytest.mark.asyncio
-async def test_breaker_inside_retry_stops_the_retry_loop_when_it_opens() -> None:
+async def test_breaker_inside_retry_stops_the_retry_loop_without_a_wait_when_it_opens(
+    how: str,
+) -> None:
+    # Reliability case 9: while the breaker is open the retry loop does 0 sleeps,
+    # including after the attempt that tripped it.
     clock = FakeClock()
     sleeps = Sleeps(clock)
     script = Script(503)
-    client = HTTPClient(
-        transport=FakeTransport(script),
-        retry_policy=RetryPolicy(max_attempts=5, clock=clock, sleep=sleeps),
-        circuit_breaker=CircuitBreaker(failure_threshold=2, clock=clock, name="b"),
-    )
-    async with client:
+    async with _breaker_client(clock, sleeps, script, how) as client:
         with pytest.raises(HTTPCircuitOpenError):
             await client.get("http://api.test/x")
         assert script.calls == 2  # the third attempt was refused, not sent
-        waits = len(sleeps.waits)
+        assert sleeps.waits == [1.0]  # between attempts 1 and 2; none after the trip
         with pytest.raises(HTTPCircuitOpenError):
             await client.get("http://api.test/x")
     assert script.calls == 2
-    assert len(sleeps.waits) == waits
+    assert sleeps.waits == [1.0]
+
+
+@pytest.mark.asyncio
+async def test_a_breaker_that_half_opens_before_the_backoff_ends_still_gets_its_probe() -> None:
+    # Open for less time than the backoff: the wait is kept, and the next
+    # attempt is the half-open probe (here it succeeds).
+    clock = FakeClock()
+    sleeps = Sleeps(clock)
+    script = Script(503, 503, 200)
+    retry = RetryPolicy(max_attempts=3, clock=clock, sleep=sleeps, base_delay=5.0, jitter=0.0)
+    breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=1.0, clock=clock)
+    client = HTTPClient(
+        transport=FakeTransport(script), retry_policy=retry, circuit_breaker=breaker
+    )
+    async with client:
+        response = await client.request("GET", "http://api.test/x")
+    assert response.status == 200
+    assert sleeps.waits == [5.0, 10.0]
+    assert breaker.state is CircuitState.CLOSED
 
 
 # -- configuration ----------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
 import pytest
 
 from httpdeck.client import (
@@ -13,6 +16,7 @@ from httpdeck.client import (
     HTTPRetryExhaustedError,
     HTTPTimeoutError,
     Ok,
+    Request,
     RetryPolicy,
     TimeoutConfig,
 )
@@ -130,3 +134,93 @@ async def test_the_circuit_breaker_opens_on_fake_failures() -> None:
         clock.advance(30.0)
         assert isinstance(await fake.get(URL), Ok)  # the half-open probe succeeds
     assert route.call_count == 3
+
+
+@pytest.mark.parametrize("pass_clock", ["clock", "monotonic"])
+async def test_the_retry_deadline_cuts_a_slow_fake_attempt_at_exactly_the_deadline(
+    pass_clock: str,
+) -> None:
+    # As on a real socket (tests/integration/test_resilience.py): the retry
+    # deadline cuts the attempt in flight, here on the virtual clock at 15 s,
+    # not when the route's 30 s delay (or the client's total timeout) is over.
+    clock = FakeClock()
+    policy = RetryPolicy(
+        timeout=15.0,
+        clock=clock if pass_clock == "clock" else clock.monotonic,
+        sleep=clock.sleep,
+        budget_ratio=None,
+    )
+    config = HTTPClientConfig(timeouts=TimeoutConfig(total=60.0))
+    async with FakeHTTPClient(config, clock=clock, retry_policy=policy) as fake:
+        route = fake.route("GET", URL).respond_with(FakeResponse(200, delay=30.0))
+        with pytest.raises(HTTPRetryExhaustedError) as caught:
+            await fake.request("GET", URL)
+    assert route.call_count == 1
+    (last,) = caught.value.attempts
+    assert isinstance(last, HTTPTimeoutError)
+    assert last.phase == "total"
+    assert "retry deadline (RetryConfig.timeout=15.0 s)" in str(last)
+    assert clock.now == 15.0
+
+
+async def test_a_fake_attempt_that_ends_before_the_deadline_is_not_cut() -> None:
+    clock = FakeClock()
+    policy = RetryPolicy(timeout=15.0, clock=clock, sleep=clock.sleep, budget_ratio=None)
+    async with FakeHTTPClient(clock=clock, retry_policy=policy) as fake:
+        fake.route("GET", URL).respond_with(FakeResponse(200, delay=14.0))
+        response = await fake.request("GET", URL)
+        assert response.status == 200
+        assert clock.now == 14.0
+        clock.advance(10.0)  # the deadline timer of the finished attempt is gone
+    assert clock.now == 24.0
+
+
+# -- reliability cases 3 and 4 (research/reliability.md section 5), on the fake clock --------
+
+
+def _date(seconds: float) -> str:
+    return format_datetime(datetime.fromtimestamp(seconds, tz=UTC), usegmt=True)
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_case_3_after_retry_after_2_the_next_attempt_starts_2_s_later(form: str) -> None:
+    clock = FakeClock()
+    starts: list[float] = []
+    server_now = 1_900_000_000.0
+    headers = (
+        {"Retry-After": "2"}
+        if form == "seconds"
+        else {"Date": _date(server_now), "Retry-After": _date(server_now + 2)}
+    )
+    answers = iter([FakeResponse(503, headers=headers), FakeResponse(200)])
+
+    def answer(request: Request) -> FakeResponse:
+        starts.append(clock.now)
+        return next(answers)
+
+    async with FakeHTTPClient(clock=clock, retry_policy=retry(clock)) as fake:
+        fake.route("GET", URL).respond_with(answer)
+        assert (await fake.request("GET", URL)).status == 200
+    first, second = starts
+    assert second - first >= 2.0
+
+
+async def test_case_4_a_5_s_budget_with_2_s_attempts_ends_by_5_05_s() -> None:
+    clock = FakeClock()
+    policy = RetryPolicy(
+        max_attempts=10,
+        timeout=5.0,
+        base_delay=0.1,
+        jitter=0.0,
+        clock=clock,
+        sleep=clock.sleep,
+        budget_ratio=None,
+    )
+    async with FakeHTTPClient(clock=clock, retry_policy=policy) as fake:
+        route = fake.route("GET", URL).respond_with(FakeResponse(503, delay=2.0))
+        with pytest.raises(HTTPRetryExhaustedError) as caught:
+            await fake.request("GET", URL)
+    # 0-2 attempt 0, wait 0.1, 2.1-4.1 attempt 1, wait 0.2, attempt 2 from 4.3 is cut at 5.
+    assert route.call_count == 3
+    assert clock.now <= 5.05
+    assert isinstance(caught.value.last, HTTPTimeoutError)

@@ -301,8 +301,10 @@ async def test_response_context_failure() -> None:
     assert ResponseContext(HttpResponse(500), request, 0.0).error == "HTTP 500"
 
 
-async def test_response_context_ignores_a_malformed_content_length() -> None:
-    response = HttpResponse(200, headers={"Content-Length": "-1"})
+@pytest.mark.parametrize("value", ["-1", "\u00b2", "\u0661\u0662", "9" * 5000])
+async def test_response_context_ignores_a_malformed_content_length(value: str) -> None:
+    # ASCII digits only ('²' passes str.isdigit()), and no int() of 5,000 digits.
+    response = HttpResponse(200, headers={"Content-Length": value})
     assert ResponseContext(response, _request(), 0.0).content_length is None
 
 

@@ -57,6 +57,35 @@ def test_seed_and_bool_parsing() -> None:
         parse_bool("maybe", "httpdeck_block_network")
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("9" * 5000, "'99999999999999999999...' (5000 characters)"),
+        (str(2**64), "'18446744073709551616'"),
+        ("\u00b2", "'\u00b2'"),
+        ("\u0661\u0662", "'\u0661\u0662'"),
+        ("-3", "'-3'"),
+        ("4.2", "'4.2'"),
+        (-1, "-1"),
+        (True, "True"),
+    ],
+)
+def test_a_bad_seed_is_a_usage_error_naming_the_option_the_value_and_the_range(
+    value: object, shown: str
+) -> None:
+    with pytest.raises(pytest.UsageError) as caught:
+        parse_seed(value, "--httpdeck-seed")
+    assert str(caught.value) == (
+        f"--httpdeck-seed={shown} is not valid: pass an integer from 0 to "
+        f"{2**64 - 1} (ASCII digits), or 'random' for a new seed each run."
+    )
+
+
+def test_the_largest_seed_is_accepted() -> None:
+    assert parse_seed(str(2**64 - 1), "x") == 2**64 - 1
+    assert parse_seed(" 0 ", "x") == 0
+
+
 def test_split_list_takes_commas_whitespace_and_lists() -> None:
     assert split_list("a, b  c,,d") == ("a", "b", "c", "d")
     assert split_list(["a b", "c"]) == ("a", "b", "c")

@@ -182,12 +182,25 @@ def test_full_jitter_delays_lie_between_zero_and_the_capped_ceiling() -> None:
         assert min(delays) < 0.1 * ceiling
 
 
-def test_a_fixed_seed_reproduces_the_delays_and_clients_differ() -> None:
-    a = [RetryPolicy(rng=random.Random(99)).backoff(2) for _ in range(1)]
-    b = [RetryPolicy(rng=random.Random(99)).backoff(2) for _ in range(1)]
-    assert a == b
-    many = [RetryPolicy(rng=random.Random(seed)).backoff(3) for seed in range(100)]
-    assert len(set(many)) >= 95
+def test_a_fixed_seed_reproduces_the_sequence_of_delays() -> None:
+    def sequence() -> list[float]:
+        p = RetryPolicy(rng=random.Random(99))
+        return [p.backoff(k) for _ in range(50) for k in range(5)]
+
+    assert sequence() == sequence()
+    assert len(set(sequence())) == 250
+
+
+@pytest.mark.parametrize("rng", ["own seed", "default source"])
+def test_100_clients_share_at_most_5_percent_identical_delays(rng: str) -> None:
+    # Reliability case 5; "default source": clients built without rng, as most are.
+    policies = [
+        RetryPolicy(rng=random.Random(seed)) if rng == "own seed" else RetryPolicy()
+        for seed in range(100)
+    ]
+    for k in range(4):
+        delays = [p.backoff(k) for p in policies]
+        assert len(set(delays)) >= 95
 
 
 def test_zero_jitter_waits_the_exponential_ceiling() -> None:
@@ -263,6 +276,44 @@ async def test_past_or_unparsable_retry_after_falls_back_to_backoff(value: str) 
     await policy(sleeps=sleeps, base_delay=0.5).execute(make_request(), script)
     assert len(sleeps.waits) == 1
     assert 0.0 <= sleeps.waits[0] <= 0.5
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u00b2",  # '²': str.isdigit() says yes, int() and float() say no
+        "\u0661\u0662",  # Arabic-Indic 12: int() takes it, RFC 9110's DIGIT does not
+        "\uff15",  # fullwidth 5
+        "1.5",
+        "+5",
+        "5 s",
+        "Wed, \u0662\u0661 Oct 2030 07:28:00 GMT",  # a date in Arabic-Indic digits
+    ],
+    ids=["superscript", "arabic-indic", "fullwidth", "fraction", "plus", "unit", "date-digits"],
+)
+@pytest.mark.asyncio
+async def test_retry_after_outside_rfc_9110_grammar_is_ignored_not_an_error(value: str) -> None:
+    # RFC 9110 10.2.3: Retry-After = HTTP-date / delay-seconds, delay-seconds = 1*DIGIT
+    # (ASCII 0-9). Anything else carries no usable delay: treated as absent.
+    sleeps = Sleeps()
+    script = Script((503, {"Retry-After": value}), 200)
+    response = await policy(sleeps=sleeps, base_delay=0.5).execute(make_request(), script)
+    assert response.status == 200
+    assert len(sleeps.waits) == 1
+    assert 0.0 <= sleeps.waits[0] <= 0.5
+
+
+@pytest.mark.asyncio
+async def test_a_date_header_in_odd_digits_is_ignored_for_an_http_date_retry_after() -> None:
+    sleeps = Sleeps()
+    wall = 1_700_000_000.0  # what policy() injects as wall_clock
+    when = datetime.fromtimestamp(wall + 9, tz=UTC)
+    headers = {
+        "Retry-After": format_datetime(when, usegmt=True),
+        "Date": "Tue, \u0661\u0664 Nov 2023 22:13:10 GMT",  # 10 s early, if it counted
+    }
+    await policy(sleeps=sleeps).execute(make_request(), Script((429, headers), 200))
+    assert sleeps.waits == [9.0]  # measured against the wall clock instead
 
 
 @pytest.mark.asyncio

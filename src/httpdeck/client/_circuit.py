@@ -54,6 +54,11 @@ from httpdeck.client._observe import Observer, observer_of
 Send = Callable[[Request], Awaitable[HttpResponse]]
 Clock = Callable[[], float]
 StateListener = Callable[[CircuitStateChanged], object]
+
+CIRCUIT_OPENED = "httpdeck.circuit_opened"
+"""Request extension: the breaker that opened on this attempt. A retry loop
+outside the breaker reads it so as not to sleep before an attempt the open
+breaker will refuse at once."""
 FailurePredicate = Callable[[HttpResponse | HTTPTransportError], bool]
 
 
@@ -414,10 +419,18 @@ class CircuitBreaker:
             response = await send(request)
         except BaseException as exc:
             self.record(permit, self.judge(exc), request)
+            if self._closed_permit is None:
+                self._mark_opened(request)
             raise
         failed = self.config.is_failure(response)  # judge(response), one call less
         self.record(permit, Verdict.FAILURE if failed else Verdict.SUCCESS, request)
+        if failed and self._closed_permit is None:
+            self._mark_opened(request)
         return response
+
+    def _mark_opened(self, request: Request) -> None:
+        if self._state is CircuitState.OPEN:
+            request.extensions[CIRCUIT_OPENED] = self
 
 
 def origin_key(request: Request) -> str:

@@ -9,6 +9,11 @@ task it runs in (our own cancel becomes `TimeoutError`, anyone else's stays
 a `CancelledError`) but files itself in a `DeadlineSlots`: one loop timer per
 slot however many deadlines end in it. A deadline fires at most 1% of its
 length (and at least 10 ms) late.
+
+The timers come from the event loop, or from a virtual clock that offers the
+loop's `time()` and `call_at()` (`httpdeck.testing.FakeClock` does): then a
+deadline expires when virtual time passes it, exactly, so a retry deadline
+cuts an attempt on a fake clock by the same code as on a real socket.
 """
 
 from __future__ import annotations
@@ -19,9 +24,27 @@ import time
 from asyncio import current_task
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Deadline", "DeadlineSlots"]
+__all__ = ["Deadline", "DeadlineSlots", "Timers", "timers_of"]
+
+
+@runtime_checkable
+class Timers(Protocol):
+    """What deadlines need of a clock: an event loop, or a virtual clock."""
+
+    def time(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> object: ...
+
+
+def timers_of(clock: object) -> Timers | None:
+    """The timers of `clock` when it is (or is a method of) an object that has
+    them, such as `FakeClock` or `FakeClock.monotonic`; else None."""
+    for candidate in (clock, getattr(clock, "__self__", None)):
+        if isinstance(candidate, Timers) and not isinstance(candidate, type):
+            return candidate
+    return None
 
 
 class Expiring(Protocol):
@@ -34,12 +57,13 @@ class DeadlineSlots:
     """Expires the deadlines of one event loop on shared timers, one per slot.
 
     A deadline `delay` seconds away goes to the slot ending at the next
-    multiple of `max(resolution, delay / 100)`.
+    multiple of `max(resolution, delay / 100)`; with `resolution=0` (for a
+    virtual clock, where a timer costs nothing) it expires exactly on time.
     """
 
     __slots__ = ("_loop", "_resolution", "_slots", "_time")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, resolution: float = 0.01) -> None:
+    def __init__(self, loop: Timers, *, resolution: float = 0.01) -> None:
         self._loop = loop
         self._resolution = resolution
         self._slots: dict[float, set[Expiring]] = {}
@@ -49,8 +73,12 @@ class DeadlineSlots:
 
     def add(self, deadline: Expiring, delay: float) -> float:
         """File `deadline` to expire `delay` seconds from now; returns its slot."""
-        width = delay / 100 if delay > 100 * self._resolution else self._resolution
-        slot = math.ceil((self._time() + delay) / width) * width
+        resolution = self._resolution
+        if resolution:
+            width = delay / 100 if delay > 100 * resolution else resolution
+            slot = math.ceil((self._time() + delay) / width) * width
+        else:
+            slot = self._time() + delay
         members = self._slots.get(slot)
         if members is None:
             self._loop.call_at(slot, self._fire, slot)
@@ -88,22 +116,26 @@ class Deadline:
 
     Used as a plain `with` block inside a coroutine; leaving it by our own
     cancel raises `TimeoutError` (check `expired` to tell it from a
-    `TimeoutError` raised inside).
+    `TimeoutError` raised inside). `slots` files it elsewhere than on the
+    running loop's timers: on a virtual clock's, with `seconds` in its time.
     """
 
-    __slots__ = ("_cancelling", "_slot", "_slots", "_task", "expired", "seconds")
+    __slots__ = ("_cancelling", "_preset", "_slot", "_slots", "_task", "expired", "seconds")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, slots: DeadlineSlots | None = None) -> None:
         self.seconds = seconds
         self.expired = False
+        self._preset = slots
 
     def __enter__(self) -> Deadline:
         task = current_task()
         assert task is not None, "a Deadline is entered inside a coroutine"
-        loop = task.get_loop()
-        slots = _current
-        if slots is None or slots._loop is not loop:
-            slots = _slots_of(loop)
+        slots = self._preset
+        if slots is None:
+            loop = task.get_loop()
+            slots = _current
+            if slots is None or slots._loop is not loop:
+                slots = _slots_of(loop)
         self._task, self._cancelling, self._slots = task, task.cancelling(), slots
         self._slot = slots.add(self, self.seconds)
         return self

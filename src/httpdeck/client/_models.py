@@ -284,9 +284,11 @@ class ResponseContext:
 
     @property
     def content_length(self) -> int | None:
-        """The declared Content-Length, or None."""
+        """The declared Content-Length, or None when absent or not 1*DIGIT (ASCII, < 20 digits)."""
         value = self.response.headers.get("Content-Length")
-        return int(value) if value is not None and value.isdigit() else None
+        if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
+            return None
+        return int(value)
 
     @property
     def success(self) -> bool:

@@ -37,7 +37,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
-from httpdeck.client._deadlines import Deadline
+from httpdeck.client._circuit import CIRCUIT_OPENED
+from httpdeck.client._deadlines import Deadline, DeadlineSlots, timers_of
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConfigError,
@@ -50,7 +51,13 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import observer_of
-from httpdeck.client._retry_support import TESTING, Clock, RetryBudget, parse_retry_after
+from httpdeck.client._retry_support import (
+    RANDOMNESS,
+    TESTING,
+    Clock,
+    RetryBudget,
+    parse_retry_after,
+)
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
 Outcome = HttpResponse | HTTPClientError
@@ -340,7 +347,10 @@ class RetryPolicy:
     Pass a `RetryConfig` or its fields as keywords (the keywords override the
     config). `clock` (monotonic seconds), `wall_clock` (Unix seconds, for
     Retry-After dates), `rng` and `sleep` are injectable so tests are
-    deterministic. `budget` shares a `RetryBudget` between policies; by default
+    deterministic. Without an `rng` the jitter comes from the default random
+    source: unseeded, except under httpdeck's pytest plugin, where it is the
+    running test's, seeded from `--httpdeck-seed`. A `clock` with timers of its
+    own (`FakeClock`) also times the deadline that cuts an attempt in flight. `budget` shares a `RetryBudget` between policies; by default
     each policy has its own built from the config (none if `budget_ratio=None`).
 
     After the last attempt `request()` raises `HTTPRetryExhaustedError` with
@@ -366,8 +376,12 @@ class RetryPolicy:
         self.config = dataclasses.replace(base, **options) if options else base
         self.clock = clock
         self.wall_clock = wall_clock
-        self.rng = rng if rng is not None else random.Random()
+        self.rng = rng
         self._sleep = sleep
+        # A virtual clock (FakeClock) also times the deadline of an attempt in
+        # flight; any other clock measures it, and the loop's timers cut it.
+        timers = timers_of(clock)
+        self._deadlines = None if timers is None else DeadlineSlots(timers, resolution=0.0)
         if budget is None and self.config.budget_ratio is not None:
             budget = RetryBudget(
                 ratio=self.config.budget_ratio,
@@ -387,7 +401,8 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """The wait before retry number `retry` (0-based), jitter applied."""
         config = self.config
-        return config.ceiling(retry) * (1.0 - config.jitter * self.rng.random())
+        rng = self.rng if self.rng is not None else RANDOMNESS.rng
+        return config.ceiling(retry) * (1.0 - config.jitter * rng.random())
 
     def start(self, request: Request) -> RetryState:
         """Begin a logical request: the state machine `execute` drives."""
@@ -402,7 +417,7 @@ class RetryPolicy:
             await asyncio.sleep(delay)
 
     async def _send_before(self, until: float, request: Request, send: Send) -> HttpResponse:
-        deadline = Deadline(max(until - self.clock(), 0.0))
+        deadline = Deadline(max(until - self.clock(), 0.0), self._deadlines)
         try:
             with deadline:
                 return await send(request)
@@ -446,6 +461,21 @@ class RetryPolicy:
                     observer.exhausted(request, state.outcomes, decision.reason)
                 error = state.exhausted_error(decision.reason)
                 raise error from (outcome if isinstance(outcome, Exception) else None)
+            refused = CIRCUIT_OPENED in attempt.extensions and _stays_open(attempt, decision)
+            if refused:
+                decision = RetryDecision(Action.RETRY, f"{decision.reason}; {refused}", 0.0)
             if observer is not None:
                 observer.retry(attempt, attempt.attempt, decision.delay, decision.reason, outcome)
-            await self._wait(decision.delay)
+            if not refused:
+                await self._wait(decision.delay)
+
+
+def _stays_open(attempt: Request, decision: RetryDecision) -> str:
+    """Why not to wait, when the circuit breaker that opened on `attempt` stays
+    open past the wait: the next attempt is refused at once either way
+    (`HTTPCircuitOpenError`). Empty when the wait ends after it half-opens:
+    then the next attempt is its probe, so the wait is kept."""
+    breaker = attempt.extensions[CIRCUIT_OPENED]
+    if breaker.retry_after <= decision.delay:
+        return ""
+    return f"circuit breaker {breaker.name!r} is open, so no wait before the refused attempt"

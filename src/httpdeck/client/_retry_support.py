@@ -1,9 +1,10 @@
-"""Retry helpers that hold no per-request state: testing mode, `RetryBudget`, Retry-After."""
+"""Retry helpers that hold no per-request state: testing mode, the default random
+source, `RetryBudget`, Retry-After."""
 
 from __future__ import annotations
 
-import contextlib
 import math
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -74,6 +75,35 @@ def is_testing() -> bool:
     return TESTING.enabled
 
 
+# -- the default random source ----------------------------------------------------
+
+
+class _Randomness:
+    """Where a `RetryPolicy` built without an `rng` draws its jitter, at each draw.
+
+    One process-wide unseeded generator, unless a test harness puts a seeded
+    one in place: httpdeck's pytest plugin does, per test, from
+    `--httpdeck-seed`, so a policy made anywhere (a fixture, a marker, the
+    test body, an import-time constant) jitters the same way in every run of
+    that test with that seed. The client never imports the harness: the
+    harness sets this.
+    """
+
+    __slots__ = ("rng",)
+
+    def __init__(self) -> None:
+        self.rng = random.Random()
+
+
+RANDOMNESS = _Randomness()
+
+
+def use_default_rng(rng: random.Random | None) -> None:
+    """Draw the jitter of every policy without an `rng` from `rng` (None: a
+    fresh unseeded generator again). For test harnesses, not application code."""
+    RANDOMNESS.rng = rng if rng is not None else random.Random()
+
+
 # -- retry budget -----------------------------------------------------------------
 
 _BUCKETS = 10
@@ -141,25 +171,40 @@ class RetryBudget:
 # -- Retry-After ----------------------------------------------------------------------
 
 
+_DATE_ERRORS = (TypeError, ValueError, IndexError, OverflowError)
+
+
+def _http_date(value: str) -> float | None:
+    """Unix seconds of an HTTP-date (IMF-fixdate or an obsolete form), None if it is not one.
+
+    ASCII only: the email parser's int() would read other scripts' digits."""
+    if not value.isascii():
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except _DATE_ERRORS:
+        return None
+
+
 def parse_retry_after(response: HttpResponse, now: float) -> float | None:
     """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date).
 
     An HTTP-date is measured against the response's own Date header when it
     has one (so the two clocks' skew cancels out), else against `now` (Unix
-    time). Returns None when the header is absent or unparsable.
+    time). Returns None when the header is absent or is not in RFC 9110's
+    grammar (`delay-seconds = 1*DIGIT`, ASCII digits only, or an HTTP-date):
+    such a value carries no usable delay, so the policy treats it as absent
+    and falls back to its backoff. `'²'` or `'1.5'` are not delays.
     """
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
+    if value.isascii() and value.isdigit():
+        return float(value)  # float, not int: a 5,000-digit value is inf, not a ValueError
+    when = _http_date(value)
+    if when is None:
         return None
     date = response.headers.get("Date")
-    if date is not None:
-        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
-            now = parsedate_to_datetime(date).timestamp()
-    return when - now
+    served = _http_date(date.strip()) if date is not None else None
+    return when - (now if served is None else served)

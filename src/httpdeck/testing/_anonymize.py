@@ -10,12 +10,14 @@ Kinds: `email`, `name`, `first_name`, `last_name`, `phone`, `address`, `ip`,
 name when not given. A fake value is derived from the seed, the kind and the
 real value, so the same real value always gets the same fake value (in
 requests and responses, in this cassette and the next), and matching on
-anonymized request bodies still works.
+anonymized request bodies still works. For that reason its seed is its own
+(0 unless given), never the run's `--httpdeck-seed`: a cassette recorded in
+one run must match the anonymized requests of the next. The fake value's
+seed is `derive_seed(seed, kind, real)`, httpdeck's one seed recipe.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from httpdeck.testing._cassette_model import CassetteRequest, CassetteResponse
+from httpdeck.testing._seeds import derive_seed
 
 _KINDS: dict[str, Callable[[Any], str]] = {
     "email": lambda f: f.email(),
@@ -92,8 +95,7 @@ class Anonymizer:
         """The fake value for `real` (always the same one)."""
         key = (kind, real)
         if key not in self._mapping:
-            digest = hashlib.sha256(f"{self.seed}\0{kind}\0{real}".encode()).digest()
-            self._faker.seed_instance(int.from_bytes(digest[:8], "big"))
+            self._faker.seed_instance(derive_seed(self.seed, kind, real))
             self._mapping[key] = _KINDS[kind](self._faker)
         return self._mapping[key]
 

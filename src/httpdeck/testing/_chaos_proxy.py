@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import ipaddress
 import random
 import socket
@@ -37,6 +36,8 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from yarl import URL
+
+from httpdeck.testing._seeds import CHAOS_PROXY, default_seed, derive_seed
 
 __all__ = ["ChaosProxy", "ProxyEvent", "Toxic"]
 
@@ -140,7 +141,7 @@ class _Connection:
         self.upstream = upstream
         self.passed: dict[str, int] = {}
         self.verdicts: dict[str, bool] = {}
-        self.rng = random.Random(f"{seed}:{conn_id}")
+        self.rng = random.Random(derive_seed(seed, conn_id))
         self.closed = False
 
     def close(self) -> None:
@@ -175,7 +176,7 @@ class ChaosProxy:
     """
 
     def __init__(
-        self, upstream: str | URL | tuple[str, int], *, seed: int = 0, name: str = "proxy"
+        self, upstream: str | URL | tuple[str, int], *, seed: int | None = None, name: str = "proxy"
     ) -> None:
         if isinstance(upstream, tuple):
             host, port = upstream
@@ -184,7 +185,7 @@ class ChaosProxy:
             host, port = url.host or "", url.port or 80
         self.upstream = (_loopback(host), port)
         self.name = name
-        self.seed = seed
+        self.seed = default_seed(CHAOS_PROXY) if seed is None else seed
         self.log: list[ProxyEvent] = []
         self.connections = 0
         self.port = 0
@@ -342,8 +343,7 @@ class ChaosProxy:
     def _applies(self, conn: _Connection, toxic: Toxic) -> bool:
         verdict = conn.verdicts.get(toxic.name)
         if verdict is None:
-            text = f"{self.seed}\x1f{toxic.name}\x1f{conn.id}".encode()
-            draw = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") / 2.0**64
+            draw = derive_seed(self.seed, toxic.name, conn.id) / 2.0**64
             verdict = conn.verdicts[toxic.name] = draw < toxic.toxicity
         return verdict
 

@@ -26,7 +26,6 @@ import base64
 import datetime as _dt
 import decimal
 import difflib
-import hashlib
 import inspect
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from httpdeck.client._models import Request
 from httpdeck.testing._responses import FakeResponse
+from httpdeck.testing._seeds import FAKE_DATA, default_seed, derive_seed
 
 __all__ = ["Const", "FakeDataFactory", "Field", "ListOf", "Template"]
 
@@ -126,7 +126,9 @@ class FakeDataFactory:
     """Builds JSON bodies from templates with a seeded Faker.
 
     - `seed`: the same seed gives the same sequence of bodies in every run
-      (`reseed()` changes it later; the pytest plugin sets one per test).
+      (`reseed()` changes it later). Without one: the running test's seed
+      for fake data under the pytest plugin (so `--httpdeck-seed` drives it),
+      else 0.
     - `locale`: Faker's locale, `en_US` by default.
     - `reference_date`: the "now" that time providers end their range at.
     """
@@ -134,12 +136,14 @@ class FakeDataFactory:
     def __init__(
         self,
         *,
-        seed: int = 0,
+        seed: int | None = None,
         locale: str | Sequence[str] = "en_US",
         reference_date: _dt.datetime = DEFAULT_REFERENCE_DATE,
     ) -> None:
         self.faker = Faker(locale)
         self.reference_date = reference_date
+        if seed is None:
+            seed = default_seed(FAKE_DATA)
         self.seed = seed
         self._providers: dict[str, Callable[..., Any]] = {}
         self.reseed(seed)
@@ -155,9 +159,8 @@ class FakeDataFactory:
     @staticmethod
     def derive_seed(base_seed: int, name: str) -> int:
         """A stable seed for `name` (a test id) under `base_seed`: the same in
-        every run and process, unlike `hash()`."""
-        digest = hashlib.sha256(f"{base_seed}:{name}".encode()).digest()
-        return int.from_bytes(digest[:8], "big")
+        every run and process, unlike `hash()` (httpdeck's one seed recipe)."""
+        return derive_seed(base_seed, name)
 
     def _provider(self, name: str) -> Callable[..., Any]:
         found = self._providers.get(name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import hashlib
 import random
 import re
 import time
@@ -40,6 +39,7 @@ from httpdeck.testing._schedules import (
     TimeWindow,
     unit_interval,
 )
+from httpdeck.testing._seeds import FAULTS, default_seed, derive_seed
 
 __all__ = [
     "FaultEvent",
@@ -259,7 +259,7 @@ class FaultInjector:
         *,
         faults: Iterable[Fault] = (),
         schedule: Schedule | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         decide_by: DecideBy = "call",
         config: HTTPClientConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -268,7 +268,7 @@ class FaultInjector:
         if decide_by not in ("call", "request"):
             msg = f'decide_by must be "call" or "request", got {decide_by!r}.'
             raise ValueError(msg)
-        self.seed = seed
+        self.seed = default_seed(FAULTS) if seed is None else seed
         self.decide_by: DecideBy = decide_by
         self.config = config or HTTPClientConfig()
         self.enabled = True
@@ -427,8 +427,7 @@ class FaultInjector:
                 request.attempt,
             )
         )
-        seed_text = f"{self.seed}\x1f{rule.name}\x1f{tick.key or tick.call}\x1frng"
-        rng = random.Random(hashlib.blake2b(seed_text.encode(), digest_size=8).digest())
+        rng = random.Random(derive_seed(self.seed, rule.name, tick.key or tick.call, "rng"))
         if self._errors is None:
             self._errors = TransportErrors(self.config)
         env = FaultEnv.for_request(
@@ -437,7 +436,7 @@ class FaultInjector:
         return await fault.apply(request, call_next, env)
 
 
-_DEFAULTS: dict[str, object] = {"faults": (), "schedule": None, "seed": 0, "decide_by": "call"}
+_DEFAULTS: dict[str, object] = {"faults": (), "schedule": None, "seed": None, "decide_by": "call"}
 
 
 class _Placement:
@@ -501,7 +500,7 @@ class FaultInjectionTransport(_Placement):
         *,
         faults: Iterable[Fault] = (),
         schedule: Schedule | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         decide_by: DecideBy = "call",
         config: HTTPClientConfig | None = None,
         clock: Callable[[], float] | None = None,
@@ -552,7 +551,7 @@ class FaultInjectionInterceptor(_Placement):
         *,
         faults: Iterable[Fault] = (),
         schedule: Schedule | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         decide_by: DecideBy = "call",
         config: HTTPClientConfig | None = None,
         clock: Callable[[], float] | None = None,

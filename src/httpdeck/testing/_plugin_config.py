@@ -190,18 +190,29 @@ def parse_bool(value: object, where: str) -> bool:
     raise pytest.UsageError(msg)
 
 
+MAX_SEED = 2**64 - 1
+"""The largest seed: seeds are 64-bit, as every derived seed is (`_seeds.derive_seed`)."""
+
+
 def parse_seed(value: object, where: str) -> int | None:
-    """An integer seed, or None for 'random'."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    """An integer seed from 0 to `MAX_SEED` in ASCII digits, or None for 'random'."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED:
         return value
-    text = str(value).strip().lower()
-    if text == "random":
+    text = str(value).strip()
+    if text.lower() == "random":
         return None
-    if text.isdigit():
-        return int(text)
+    # ASCII digits only: str.isdigit() also takes '²' and other scripts' digits,
+    # and int() of more than 4300 digits raises ValueError.
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_SEED)):
+        seed = int(text)
+        if seed <= MAX_SEED:
+            return seed
+    shown = repr(value) if not isinstance(value, str) else repr(value.strip())
+    if len(shown) > 40:
+        shown = f"{shown[:21]}...' ({len(text)} characters)"
     msg = (
-        f"{where}={value!r} is not valid: pass a non-negative integer, or 'random' "
-        "for a new seed each run."
+        f"{where}={shown} is not valid: pass an integer from 0 to {MAX_SEED} (ASCII digits), "
+        "or 'random' for a new seed each run."
     )
     raise pytest.UsageError(msg)
 

@@ -23,6 +23,7 @@ from httpdeck.testing._plugin_config import (
     parse_host,
     split_list,
 )
+from httpdeck.testing._seeds import derive_seed
 
 CASSETTE_OPTIONS = (
     "record_mode",
@@ -237,13 +238,13 @@ def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
     return [build(name, own, primary=i == 0) for i, (name, own) in enumerate(named)]
 
 
-def seed_for_test(run_seed: int, nodeid: str) -> int:
-    """The seed of one test: stable for (run seed, test id), whatever ran before it
-    or on which xdist worker (the same formula as `FakeDataFactory.derive_seed`)."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{run_seed}:{nodeid}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+def seed_for_test(run_seed: int, nodeid: str, purpose: str | None = None) -> int:
+    """The seed of one test (the `httpdeck_seed` fixture), or of one `purpose` in
+    it: stable for (run seed, test id, purpose), whatever ran before it or on
+    which xdist worker. `_seeds.derive_seed`, the one recipe."""
+    if purpose is None:
+        return derive_seed(run_seed, nodeid)
+    return derive_seed(run_seed, nodeid, purpose)
 
 
 def records(item: pytest.Item, settings: Settings) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import random
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from httpdeck.client import (
     HTTPProvider,
     SimpleContainer,
 )
-from httpdeck.client._retry_support import TESTING, set_testing
+from httpdeck.client._retry_support import TESTING, set_testing, use_default_rng
 from httpdeck.testing._fake import FakeHTTPClient
 from httpdeck.testing._plugin_markers import check_marker_args, marker_kwargs
 from httpdeck.testing._plugin_stats import RunStats
@@ -65,6 +66,11 @@ PER_TEST_KEYWORDS = (
 )
 FAULT_KEYWORDS = ("schedule", "seed", "decide_by", "real_time")
 FAKE_DATA_KEYWORDS = ("seed", "locale", "reference_date")
+
+
+def seed_retry_jitter(seed: int | None) -> None:
+    """Seed the jitter of every RetryPolicy built without an rng (None: unseeded again)."""
+    use_default_rng(None if seed is None else random.Random(seed))
 
 
 def apply_retry_testing(enabled: bool) -> None:

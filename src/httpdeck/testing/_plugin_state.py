@@ -35,6 +35,8 @@ class TestState:
     fakes: list[tuple[str, Any]] = field(default_factory=list)
     # the CassetteSet installed on httpdeck_client, if the test uses cassettes
     cassettes: Any = None
+    # whether RetryPolicy's default random source is this test's (set once)
+    retry_rng: bool = False
     _seed: int | None = None
 
     @property
@@ -43,6 +45,10 @@ class TestState:
         if self._seed is None:
             self._seed = seed_for_test(self.run_seed, self.nodeid)
         return self._seed
+
+    def seed_for(self, purpose: str) -> int:
+        """This test's seed for one purpose (`_seeds.RETRY`, `FAULTS`, ...)."""
+        return seed_for_test(self.run_seed, self.nodeid, purpose)
 
 
 SETTINGS = pytest.StashKey[Settings]()

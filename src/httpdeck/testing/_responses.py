@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import http
+import itertools
 import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
@@ -60,13 +62,22 @@ class FakeClock:
 
     `sleep(seconds)` advances `now` at once and yields to the event loop, so
     a 30 s delay costs nothing in a test; `sleeps` lists every wait asked for.
+
+    It also has an event loop's `time()` and `call_at()`: a `RetryPolicy`
+    given this clock (or its `monotonic`) arms its deadline on it, so the
+    retry deadline cuts an attempt that sleeps on this clock at exactly the
+    deadline, with the error a real socket gets. Timers fire when `sleep()`
+    or `advance()` moves `now` past them, in order, `now` set to each one's
+    time; a sleep cut by a deadline ends at the deadline.
     """
 
-    __slots__ = ("now", "sleeps")
+    __slots__ = ("_order", "_timers", "now", "sleeps")
 
     def __init__(self, start: float = 0.0) -> None:
         self.now = start
         self.sleeps: list[float] = []
+        self._timers: list[tuple[float, int, Callable[..., object], tuple[Any, ...]]] = []
+        self._order = itertools.count()
 
     def monotonic(self) -> float:
         """`now`, in seconds; calling the clock itself returns the same."""
@@ -74,14 +85,39 @@ class FakeClock:
 
     __call__ = monotonic
 
+    def time(self) -> float:
+        """`now`, as an event loop's `time()`: the clock deadlines are armed on."""
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> None:
+        """Call `callback(*args)` once `now` reaches `when` (an event loop's `call_at`)."""
+        heapq.heappush(self._timers, (when, next(self._order), callback, args))
+
+    def _fire_until(self, end: float) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= end:
+            when, _, callback, args = heapq.heappop(timers)
+            self.now = max(self.now, when)
+            callback(*args)
+
     def advance(self, seconds: float) -> None:
         """Move `now` forward by `seconds` (a negative value is ignored) without waiting."""
-        self.now += max(0.0, seconds)
+        end = self.now + max(0.0, seconds)
+        self._fire_until(end)
+        self.now = max(self.now, end)
 
     async def sleep(self, seconds: float) -> None:
-        """Add `seconds` to `sleeps` and to `now`, then yield to the loop once; no real wait."""
+        """Add `seconds` to `sleeps` and to `now`, then yield to the loop once; no real wait.
+
+        A timer due on the way (a retry deadline) fires first, at its time, and
+        the loop runs: a deadline that cancels this task ends the sleep there.
+        """
         self.sleeps.append(seconds)
-        self.advance(seconds)
+        end = self.now + max(0.0, seconds)
+        while self._timers and self._timers[0][0] <= end:
+            self._fire_until(self._timers[0][0])
+            await asyncio.sleep(0)
+        self.now = max(self.now, end)
         await asyncio.sleep(0)
 
     def __repr__(self) -> str:

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from httpdeck.testing._seeds import derive_seed
+
 __all__ = [
     "Always",
     "Burst",
@@ -87,7 +89,7 @@ def _digest(text: str) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _stream(seed: int, rule: str, path: str, salt: str) -> int:
-    return _digest(f"{seed}\x1f{rule}\x1f{path}\x1f{salt}")
+    return derive_seed(seed, rule, path, salt)
 
 
 _GOLDEN = 0x9E3779B97F4A7C15

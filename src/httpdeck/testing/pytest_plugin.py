@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -23,6 +23,7 @@ import pytest
 
 from httpdeck.testing import _plugin_config as cfg
 from httpdeck.testing import _plugin_markers as markers
+from httpdeck.testing import _seeds as seeds
 from httpdeck.testing._plugin_state import SETTINGS, STATS, TEST_STATE, TestState
 from httpdeck.testing._plugin_stats import RunStats
 
@@ -136,13 +137,18 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # -- per test: seed, retry testing mode, network guard, fake checks ---------------
 
 
-def _retry_testing(config: pytest.Config) -> None:
-    # Only if the client is already imported: importing it here would cost
-    # every pytest run the client's import time.
+def _sync_client(item: pytest.Item, state: TestState) -> None:
+    """Retry testing mode, and this test's seeded jitter for every RetryPolicy
+    built without an rng. Only if the client is already imported: importing
+    it here would cost every pytest run the client's import time, so this
+    runs again at the call and whenever a fixture starts."""
     if "httpdeck.client._retry_support" in sys.modules:
-        from httpdeck.testing._plugin_runtime import apply_retry_testing
+        from httpdeck.testing._plugin_runtime import apply_retry_testing, seed_retry_jitter
 
-        apply_retry_testing(config.stash[SETTINGS].retry_testing)
+        apply_retry_testing(item.config.stash[SETTINGS].retry_testing)
+        if not state.retry_rng:  # once: reseeding mid-test would replay the draws
+            seed_retry_jitter(state.seed_for(seeds.RETRY))
+            state.retry_rng = True
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -150,7 +156,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash[SETTINGS]
     state = TestState(settings.seed, item.nodeid)
     item.stash[TEST_STATE] = state
-    _retry_testing(item.config)
+    # Tools built in this test without a seed (a FaultInjector, a
+    # FakeDataFactory, a ChaosProxy) take the test's: one run seed drives all.
+    seeds.CURRENT.test = (settings.seed, item.nodeid)
+    _sync_client(item, state)
     block, hosts = markers.network_for(item, settings)
     if block:
         from httpdeck.testing._network import HostPolicy, NetworkGuard
@@ -166,10 +175,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    _retry_testing(item.config)
+    state = item.stash.get(TEST_STATE, None)
+    if state is not None:
+        _sync_client(item, state)
     result = yield
     # The test body passed: now the fakes must have seen exactly what they expected.
-    state = item.stash.get(TEST_STATE, None)
     if state is not None and state.fakes:
         from httpdeck.testing._plugin_runtime import verify_fake
 
@@ -186,8 +196,31 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
         return (yield)
     finally:
         state = item.stash.get(TEST_STATE, None)
-        if state is not None and state.guard_exit is not None:
-            state.guard_exit.close()
+        try:
+            if state is not None and state.guard_exit is not None:
+                state.guard_exit.close()
+        finally:
+            seeds.CURRENT.test = None
+            if state is not None and state.retry_rng:
+                from httpdeck.testing._plugin_runtime import seed_retry_jitter
+
+                seed_retry_jitter(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report names the run seed that reproduces it."""
+    report = yield
+    if report.failed:
+        seed = item.config.stash[SETTINGS].seed
+        state = item.stash.get(TEST_STATE, None)
+        lines = [f"httpdeck seed: {seed} (rerun with --httpdeck-seed={seed})"]
+        if state is not None:
+            lines.append(f"this test's seed (the httpdeck_seed fixture): {state.seed}")
+        report.sections.append(("httpdeck", "\n".join(lines)))
+    return report
 
 
 def _state(request: pytest.FixtureRequest) -> TestState:
@@ -198,6 +231,7 @@ def _state(request: pytest.FixtureRequest) -> TestState:
         state = TestState(settings.seed, item.nodeid)
         item.stash[TEST_STATE] = state
     request.config.stash[STATS].used = True
+    _sync_client(item, state)
     return state
 
 
@@ -211,7 +245,9 @@ def _allow(state: TestState, host: str, port: int | None) -> None:
 
 @pytest.fixture
 def httpdeck_seed(request: pytest.FixtureRequest) -> int:
-    """This test's seed: derived from the run's seed (--httpdeck-seed) and the test id."""
+    """This test's seed: derived from the run's seed (--httpdeck-seed) and the test id.
+    httpdeck's own tools each derive theirs from the run seed, the test id and
+    their purpose (`_seeds.derive_seed`), so they never draw the same numbers."""
     return _state(request).seed
 
 
@@ -321,7 +357,7 @@ def httpdeck_faults(request: pytest.FixtureRequest) -> Iterator[FaultInjector]:
         for name in ("httpdeck_fake", "httpdeck_client")
         if name in request.fixturenames
     ]
-    injector = runtime.make_injector(request.node, state.seed, clients)
+    injector = runtime.make_injector(request.node, state.seed_for(seeds.FAULTS), clients)
     try:
         yield injector
     finally:
@@ -353,7 +389,8 @@ def httpdeck_fake_data(request: pytest.FixtureRequest) -> FakeDataFactory:
     or the `httpdeck_fake_data(seed=..., locale=...)` marker's."""
     from httpdeck.testing import _plugin_runtime as runtime
 
-    factory: FakeDataFactory = runtime.make_fake_data(request.node, _state(request).seed)
+    seed = _state(request).seed_for(seeds.FAKE_DATA)
+    factory: FakeDataFactory = runtime.make_fake_data(request.node, seed)
     return factory
 
 
@@ -395,7 +432,7 @@ async def httpdeck_chaos_proxy(
     from httpdeck.testing._chaos_proxy import ChaosProxy
 
     state = _state(request)
-    proxy = ChaosProxy(httpdeck_server.url, seed=state.seed)
+    proxy = ChaosProxy(httpdeck_server.url, seed=state.seed_for(seeds.CHAOS_PROXY))
     await proxy.start()
     _allow(state, "127.0.0.1", proxy.port)
     try:
