@@ -187,7 +187,9 @@ def test_user_declared_secret_headers_are_dropped_cross_origin_only() -> None:
 def test_the_shared_secret_header_list_is_dropped_cross_origin_without_declaring_it(
     name: str,
 ) -> None:
-    request = Request("GET", URL("http://api.test/a"), CIMultiDict({name: "s3cret", "X-Trace": "t"}))
+    request = Request(
+        "GET", URL("http://api.test/a"), CIMultiDict({name: "s3cret", "X-Trace": "t"})
+    )
     other = next_request(request, redirect(302, "http://x.test/"), secret_headers=())
     same = next_request(request, redirect(302, "/b"), secret_headers=())
     assert name not in other.headers

@@ -5,18 +5,16 @@ origin and to keep secrets out of every error message; the testing toolkit
 uses the same rules to redact cassettes, lint them and word its errors. There
 is no other list.
 
-Secret header names: `Authorization`, `Proxy-Authorization`, `Cookie`,
-`Set-Cookie` (and their `2` variants), plus every header whose name reads
-as a secret field (below), such as `X-Api-Key`, `Api-Key`, `X-Auth-Token`,
-`X-Amz-Security-Token`, `X-Goog-Api-Key`, `X-Signature`.
-
-Secret field names (query parameters, form fields, JSON keys; `-`, `_` and
-case ignored): `token`, `api_key`, `access_token`, `password`, `secret`,
-`client_secret`, `auth`, `sig`, and any name ending in `token`, `secret`,
-`password`, `passwd`, `apikey`, `privatekey` or `signature`. Names that only
-contain one of those words (`max_tokens`, `token_type`, `secretary`) are not
-secret. `key` alone is not on the list (too common a JSON key); add it where
-it is one (`redact_fields=["key"]`).
+One rule for every name, wherever it appears (a header, a query parameter,
+a form field, a JSON key; `-`, `_` and case ignored): a name is secret when
+it is one of `SECRET_HEADERS` or `SECRET_FIELDS`, or ends in one of
+`SECRET_SUFFIXES`. So `Authorization`, `Proxy-Authorization`, `Cookie`,
+`Set-Cookie`, `X-Api-Key`, `Api-Key`, `X-Auth-Token`, `X-Amz-Security-Token`,
+`X-Goog-Api-Key`, `X-Signature`, `token`, `api_key`, `access_token`,
+`refresh_token`, `password`, `db_password`, `secret`, `client_secret`,
+`auth`, `sig` are secret; names that only contain one of those words
+(`max_tokens`, `token_type`, `secretary`) are not. `key` alone is not on the
+list (too common a JSON key); add it where it is one (`redact_fields=["key"]`).
 
 URL userinfo is always a credential: `http://user:pass@host` is shown as
 `http://user:REDACTED@host`, and `http://token@host` (a token as the user
@@ -40,7 +38,7 @@ SECRET_HEADERS: tuple[str, ...] = (
     "Set-Cookie",
     "Set-Cookie2",
 )
-"""Headers that are secret by name; any header that `is_secret_field` is secret too."""
+"""Secret by name (as headers, and as query, form or JSON names too)."""
 SECRET_FIELDS: tuple[str, ...] = (
     "token",
     "api_key",
@@ -51,7 +49,7 @@ SECRET_FIELDS: tuple[str, ...] = (
     "auth",
     "sig",
 )
-"""Query, form and JSON names that are secret; names ending in `SECRET_SUFFIXES` are too."""
+"""Secret by name (as query, form or JSON names, and as headers too)."""
 SECRET_SUFFIXES: tuple[str, ...] = (
     "token",
     "secret",
@@ -62,9 +60,8 @@ SECRET_SUFFIXES: tuple[str, ...] = (
     "signature",
 )
 
-_HEADER_SET = frozenset(h.lower() for h in SECRET_HEADERS)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
-_FIELD_SET = frozenset(_NOT_ALNUM.sub("", f) for f in SECRET_FIELDS)
+_NAMES = frozenset(_NOT_ALNUM.sub("", n.lower()) for n in (*SECRET_HEADERS, *SECRET_FIELDS))
 # A URL in running text: stops at whitespace, quotes and brackets (as in repr() and f"{x!r}").
 _URL_IN_TEXT = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>()\[\]]+")
 _AUTHORITY = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)")
@@ -77,27 +74,19 @@ def normal_name(name: str) -> str:
     return _NOT_ALNUM.sub("", name.lower())
 
 
-def is_secret_field(name: str, extra: Iterable[str] = ()) -> bool:
-    """True for a query/form/JSON name that holds a secret (see the module docs);
-    `extra` adds names (compared the same way: `-`, `_` and case ignored)."""
+def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
+    """True for a header, query, form or JSON name that holds a secret (see the
+    module docs); `extra` adds names, compared the same way."""
     normal = normal_name(name)
-    if normal in _FIELD_SET or normal.endswith(SECRET_SUFFIXES):
+    if normal in _NAMES or normal.endswith(SECRET_SUFFIXES):
         return True
     return any(normal == normal_name(e) for e in extra)
-
-
-def is_secret_header(name: str, extra: Iterable[str] = ()) -> bool:
-    """True for a header whose value is a secret; `extra` adds names (any case)."""
-    lower = name.lower()
-    if lower in _HEADER_SET or is_secret_field(name):
-        return True
-    return any(lower == e.lower() for e in extra)
 
 
 def redact_query(
     query: str,
     *,
-    is_secret: Callable[[str], bool] = is_secret_field,
+    is_secret: Callable[[str], bool] = is_secret_name,
     found: Found | None = None,
 ) -> str:
     """`a=1&token=x` with the secret values replaced, every other byte kept.
@@ -150,7 +139,7 @@ def userinfo(url: str) -> tuple[str, str] | None:
 def redact_url(
     url: str | URL,
     *,
-    is_secret: Callable[[str], bool] = is_secret_field,
+    is_secret: Callable[[str], bool] = is_secret_name,
     found: Found | None = None,
 ) -> str:
     """`url` as text with its userinfo and secret query values replaced by
@@ -177,7 +166,7 @@ def redact_url(
 def redact_text(
     text: str,
     *,
-    is_secret: Callable[[str], bool] = is_secret_field,
+    is_secret: Callable[[str], bool] = is_secret_name,
     found: Found | None = None,
 ) -> str:
     """`text` (an error message, a log line) with every URL in it passed through

@@ -9,7 +9,7 @@ from yarl import URL
 
 from httpdeck.client._exceptions import HTTPRedirectError, describe
 from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._redaction import is_secret_header
+from httpdeck.client._redaction import is_secret_name
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # The request-body headers of the Fetch standard, plus the framing ones.
@@ -44,7 +44,7 @@ def next_request(
       body are kept; a body that cannot be re-sent (a consumed one-shot
       stream) is an `HTTPRedirectError`.
     - A hop to another scheme, host or port (https to http included) drops
-      every secret header (`is_secret_header`: Authorization,
+      every secret header (`is_secret_name`: Authorization,
       Proxy-Authorization, Cookie, X-Api-Key, X-Auth-Token, any `*-Token`,
       ...) and the declared `secret_headers`, every copy of each, whatever
       their case.
@@ -85,7 +85,7 @@ def next_request(
         raise HTTPRedirectError(msg, request=request)
     if _origin(target) != _origin(request.url):
         extra = tuple(secret_headers)
-        for name in {name for name in headers if is_secret_header(name, extra)}:
+        for name in {name for name in headers if is_secret_name(name, extra)}:
             headers.popall(name, None)
     headers.popall("Host", None)
     return Request(

@@ -128,6 +128,9 @@ class RecordReplayInterceptor:
     ) -> None:
         self.record_mode = check_record_mode(record_mode)
         self._redactor = Redactor(headers=redact_headers, fields=redact_fields) if redact else None
+        # Secrets seen in this session, scrubbed from every later response too: a
+        # cookie set by one response and echoed in the body of the next.
+        self._seen = Secrets()
         self._anonymizer = anonymize
         self._before_request = before_record_request
         self._before_response = before_record_response
@@ -250,7 +253,9 @@ class RecordReplayInterceptor:
             response = _decoded(response)
         length = len(response.body)
         if self._redactor is not None:
+            secrets.values |= self._seen.values
             response = self._redactor.response(response, secrets)
+            self._seen.values |= secrets.values
         if self._anonymizer is not None:
             response = self._anonymizer.response(response)
         if self._before_response is not None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,8 +44,7 @@ from httpdeck.client._redaction import (
     PLACEHOLDER,
     SECRET_FIELDS,
     SECRET_HEADERS,
-    is_secret_field,
-    is_secret_header,
+    is_secret_name,
     normal_name,
     redact_query,
     redact_text,
@@ -59,6 +59,8 @@ __all__ = ["MIN_SECRET_LENGTH", "PLACEHOLDER", "Redactor", "Secrets"]
 DEFAULT_HEADERS: tuple[str, ...] = SECRET_HEADERS
 DEFAULT_FIELDS: tuple[str, ...] = SECRET_FIELDS
 MIN_SECRET_LENGTH = 6
+# `a=1&b=2` with no Content-Type: how vcrpy's aiohttp cassettes store form bodies.
+_FORM = re.compile(r"[\w.~%+*\[\]-]+=[^&\s]*(?:&[\w.~%+*\[\]-]+=[^&\s]*)*")
 
 
 @dataclass(slots=True)
@@ -87,10 +89,10 @@ class Redactor:
         self._extra_fields = frozenset(normal_name(f) for f in fields)
 
     def is_secret_field(self, name: str) -> bool:
-        return is_secret_field(name) or normal_name(name) in self._extra_fields
+        return is_secret_name(name) or normal_name(name) in self._extra_fields
 
     def is_secret_header(self, name: str) -> bool:
-        return is_secret_header(name) or name.lower() in self._extra_headers
+        return is_secret_name(name) or name.lower() in self._extra_headers
 
     # -- pieces ------------------------------------------------------------------
 
@@ -171,7 +173,7 @@ class Redactor:
 
     def _structured(self, text: str, content_type: str, secrets: Secrets) -> str:
         kind = content_type.lower()
-        if "x-www-form-urlencoded" in kind:
+        if "x-www-form-urlencoded" in kind or (not kind and _FORM.fullmatch(text)):
             return self.query(text, secrets)
         if "event-stream" in kind:
             return self._event_stream(text, secrets)
