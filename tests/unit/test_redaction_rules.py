@@ -13,7 +13,7 @@ from httpdeck.client._redaction import (
     redact_text,
     redact_url,
 )
-from httpdeck.testing import CassetteRequest, CassetteResponse
+from httpdeck.testing import Anonymizer, CassetteRequest, CassetteResponse
 from httpdeck.testing._redact import Redactor, Secrets
 
 PASSWORD = "pw-canary-31337"
@@ -171,3 +171,16 @@ def test_text_that_only_looks_a_little_like_a_form_is_kept() -> None:
     body = b"hello token=abc, how are you?"
     request = CassetteRequest("POST", "http://api.test/x", {}, body)
     assert Redactor().request(request)[0].body == body
+
+
+def test_anonymizing_changes_only_the_listed_values() -> None:
+    anonymizer = Anonymizer(["email"], seed=3)
+    body = b'{"id":7,  "email" : "ann@real.org", "note": "caf\\u00e9", "verified": true}'
+    out = anonymizer.body(body) or b""
+    fake = anonymizer.fake("email", "ann@real.org")
+    assert (
+        out
+        == b'{"id":7,  "email" : "' + fake.encode() + b'", "note": "caf\\u00e9", "verified": true}'
+    )
+    untouched = b'{"id": 7,  "note": "caf\\u00e9"}'
+    assert anonymizer.body(untouched) is untouched
