@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
+from cassette_helpers import ScriptTransport
 from multidict import CIMultiDict
 
+from httpdeck.client import HTTPClient
 from httpdeck.client._redaction import (
     is_secret_name,
     redact_text,
     redact_url,
 )
-from httpdeck.testing import Anonymizer, CassetteRequest, CassetteResponse
+from httpdeck.testing import (
+    Anonymizer,
+    CassetteMissError,
+    CassetteRequest,
+    CassetteResponse,
+    use_cassette,
+)
 from httpdeck.testing._redact import Redactor, Secrets
 
 PASSWORD = "pw-canary-31337"
@@ -184,3 +194,28 @@ def test_anonymizing_changes_only_the_listed_values() -> None:
     )
     untouched = b'{"id": 7,  "note": "caf\\u00e9"}'
     assert anonymizer.body(untouched) is untouched
+
+
+@pytest.mark.asyncio
+async def test_a_miss_on_headers_never_prints_a_secret_header_value(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    options: dict[str, Any] = {"redact": False, "match_on": ["method", "uri", "headers"]}
+    url = f"http://ann:{PASSWORD}@api.test/x?api_key=key-canary-1"
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, cache_dir=False, **options),
+    ):
+        await client.request("GET", url, headers={"X-Auth-Token": "tok-recorded-1"})
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, record_mode="none", cache_dir=False, **options),
+    ):
+        with pytest.raises(CassetteMissError) as miss:
+            await client.request("GET", url, headers={"X-Auth-Token": "tok-live-2"})
+    message = str(miss.value)
+    for secret in (PASSWORD, "key-canary-1", "tok-recorded-1", "tok-live-2"):
+        assert secret not in message
+    assert "x-auth-token: ***" in message
+    assert repr(miss.value.cassette_request) == (
+        "<CassetteRequest GET http://ann:REDACTED@api.test/x?api_key=REDACTED>"
+    )
