@@ -93,6 +93,22 @@ def test_redact_text_finds_urls_in_running_text_and_reprs() -> None:
     assert redact_text("no url here: token=x") == "no url here: token=x"
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("GET http://h.test/x?token=abcdef.", "GET http://h.test/x?token=REDACTED."),
+        ("(see http://h.test/x?sig=abcdef)", "(see http://h.test/x?sig=REDACTED)"),
+        ("[http://h.test/x?sig=abcdef]", "[http://h.test/x?sig=REDACTED]"),
+        (
+            "GET http://u:pw@[::1]:8080/x?token=abc, then",
+            "GET http://u:REDACTED@[::1]:8080/x?token=REDACTED, then",
+        ),
+    ],
+)
+def test_redact_text_leaves_the_punctuation_around_a_url(text: str, shown: str) -> None:
+    assert redact_text(text) == shown
+
+
 def test_userinfo_is_redacted_in_the_recorded_uri_and_its_basic_echo_is_scrubbed() -> None:
     redactor = Redactor()
     request = CassetteRequest("GET", f"http://ann:{PASSWORD}@api.test/x?api_key=abcdefgh")

@@ -62,8 +62,10 @@ SECRET_SUFFIXES: tuple[str, ...] = (
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _NAMES = frozenset(_NOT_ALNUM.sub("", n.lower()) for n in (*SECRET_HEADERS, *SECRET_FIELDS))
-# A URL in running text: stops at whitespace, quotes and brackets (as in repr() and f"{x!r}").
-_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>()\[\]]+")
+# A URL in running text: stops at whitespace, quotes and parentheses (as in repr() and
+# f"{x!r}"); sentence punctuation and an unmatched "]" at its end are not part of it.
+_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>()]+")
+_TRAILING = ".,;:!?"
 _AUTHORITY = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)")
 
 Found = Callable[[str], None]
@@ -173,6 +175,12 @@ def redact_text(
     `redact_url`; text without a URL is returned as it is."""
     if "://" not in text:
         return text
-    return _URL_IN_TEXT.sub(
-        lambda m: redact_url(m.group(0), is_secret=is_secret, found=found), text
-    )
+
+    def one(match: re.Match[str]) -> str:
+        url = match.group(0)
+        end = len(url)
+        while end and (url[end - 1] in _TRAILING or (url[end - 1] == "]" and "[" not in url)):
+            end -= 1
+        return redact_url(url[:end], is_secret=is_secret, found=found) + url[end:]
+
+    return _URL_IN_TEXT.sub(one, text)
