@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -137,8 +138,28 @@ class Redactor:
             return out if changed else KEEP
         return KEEP  # pragma: no cover - json.loads gives nothing else
 
+    def _has_secret(self, value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(
+                (
+                    self.is_secret_field(str(key))
+                    and item not in (None, True, False, "", 0, self.placeholder)
+                )
+                or self._has_secret(item)
+                for key, item in value.items()
+            )
+        if isinstance(value, list):
+            return any(self._has_secret(item) for item in value)
+        return False
+
     def json_text(self, text: str, secrets: Secrets) -> str:
         """Redact the secret fields of a JSON document, changing only their values."""
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return text
+        if not self._has_secret(document):  # the common case, at C speed
+            return text
 
         def pick(key: str) -> Edit | None:
             if not self.is_secret_field(key):
