@@ -11,7 +11,7 @@ import pytest
 from cassette_helpers import ScriptTransport
 from multidict import CIMultiDict
 
-from httpdeck.client import HTTPClient
+from httpdeck.client import HTTPClient, HTTPValidationError
 from httpdeck.client._redaction import (
     is_secret_name,
     redact_text,
@@ -235,3 +235,13 @@ async def test_a_miss_on_headers_never_prints_a_secret_header_value(tmp_path: Pa
     assert repr(miss.value.cassette_request) == (
         "<CassetteRequest GET http://ann:REDACTED@api.test/x?api_key=REDACTED>"
     )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["Authorization", "X-Auth-Token"])
+async def test_an_invalid_secret_header_value_is_not_printed(name: str) -> None:
+    async with HTTPClient(transport=ScriptTransport()) as client:
+        with pytest.raises(HTTPValidationError) as raised:
+            await client.request("GET", "http://api.test/", headers={name: "tok-canary-9\r\nX: y"})
+    assert "tok-canary-9" not in str(raised.value)
+    assert f"Invalid value for header {name!r}" in str(raised.value)
