@@ -12,9 +12,10 @@ it is one of `SECRET_HEADERS` or `SECRET_FIELDS`, or ends in one of
 `Set-Cookie`, `X-Api-Key`, `Api-Key`, `X-Auth-Token`, `X-Amz-Security-Token`,
 `X-Goog-Api-Key`, `X-Signature`, `token`, `api_key`, `access_token`,
 `refresh_token`, `password`, `db_password`, `secret`, `client_secret`,
-`auth`, `sig` are secret; names that only contain one of those words
-(`max_tokens`, `token_type`, `secretary`) are not. `key` alone is not on the
-list (too common a JSON key); add it where it is one (`redact_fields=["key"]`).
+`sig` are secret; names that only contain one of those words (`max_tokens`,
+`token_type`, `secretary`) are not. `key` and `auth` alone are not on the
+list (too common as JSON keys for objects that hold no secret); add them
+where they are one (`redact_fields=["key", "auth"]`).
 
 URL userinfo is always a credential: `http://user:pass@host` is shown as
 `http://user:REDACTED@host`, and `http://token@host` (a token as the user
@@ -46,7 +47,6 @@ SECRET_FIELDS: tuple[str, ...] = (
     "password",
     "secret",
     "client_secret",
-    "auth",
     "sig",
 )
 """Secret by name (as query, form or JSON names, and as headers too)."""

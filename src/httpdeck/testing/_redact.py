@@ -9,7 +9,7 @@ on requests and responses alike:
    password in URL userinfo (`http://user:REDACTED@host`; a user name with no
    password is the credential itself and is replaced), and query, form and
    JSON fields named like a secret (token, api_key, access_token, password,
-   secret, client_secret, auth, sig, and any name ending in token, secret,
+   secret, client_secret, sig, and any name ending in token, secret,
    password, passwd, apikey, privatekey or signature; `-`, `_` and case
    ignored) get the placeholder `REDACTED`. Authorization keeps its scheme
    (`Bearer REDACTED`), cookies keep their names and attributes. In JSON,
