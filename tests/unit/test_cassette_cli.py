@@ -152,3 +152,72 @@ def test_a_missing_file_is_reported_not_a_traceback(
 ) -> None:
     assert main(["cassette", "stats", str(tmp_path / "nope.yaml")]) == 1
     assert "No such file" in capsys.readouterr().out
+
+
+PASSWORD = "pw-canary-31337"
+
+
+def with_response_headers(uri: str, headers: dict[str, list[str]]) -> dict[str, object]:
+    item = interaction(uri)
+    item["response"]["headers"] = headers  # type: ignore[index]
+    return item
+
+
+def test_lint_flags_userinfo_and_auth_token_headers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path / "leaky.yaml",
+        [
+            interaction(f"http://ann:{PASSWORD}@api.test/a"),
+            interaction("http://api.test/b", request_headers={"X-Auth-Token": [TOKEN]}),
+            with_response_headers(
+                "http://api.test/c", {"Content-Type": ["text/plain"], "x-auth-token": [TOKEN]}
+            ),
+        ],
+    )
+    assert main(["cassette", "lint", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"{path}: interaction #1 (GET http://ann:REDACTED@api.test/a): "
+        "unredacted credentials in the URL userinfo (user:password@)",
+        f"{path}: interaction #2 (GET http://api.test/b): "
+        "unredacted secret in request header X-Auth-Token",
+        f"{path}: interaction #3 (GET http://api.test/c): "
+        "unredacted secret in response header x-auth-token",
+    ]
+
+
+def test_show_hides_the_userinfo_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "c.yaml", [interaction(f"http://ann:{PASSWORD}@api.test/a")])
+    assert main(["cassette", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert PASSWORD not in out
+    assert "http://ann:REDACTED@api.test/a" in out
+
+
+def test_redact_counts_only_replaced_values_and_keeps_header_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean = with_response_headers(
+        "http://api.test/a", {"content-type": ["text/plain"], "location": ["/next?page=2"]}
+    )
+    path = write(tmp_path / "c.yaml", [clean])
+    before = path.read_bytes()
+    assert main(["cassette", "redact", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: redacted 0 of 1 interactions\n"
+    assert path.read_bytes() == before
+    secret = with_response_headers(
+        "http://api.test/b", {"content-type": ["text/plain"], "x-auth-token": [TOKEN]}
+    )
+    write(path, [clean, secret])
+    assert main(["cassette", "redact", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: redacted 1 of 2 interactions\n"
+    stored = yaml.safe_load(path.read_text())["interactions"]
+    assert stored[0] == clean
+    assert stored[1]["response"]["headers"] == {
+        "content-type": ["text/plain"],
+        "x-auth-token": ["REDACTED"],
+    }

@@ -49,7 +49,7 @@ def test_client_defaults() -> None:
     assert config.cookie_jar is True
     assert config.max_response_bytes is None
     assert config.url_safety is False
-    assert config.secret_headers == ("X-Api-Key",)
+    assert config.secret_headers == ()
     assert config.service_name is None
 
 

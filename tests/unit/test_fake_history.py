@@ -175,6 +175,15 @@ async def test_assert_all_requests_were_expected_even_when_swallowed(fake: FakeH
     )
 
 
+async def test_the_unexpected_requests_listing_hides_url_secrets(fake: FakeHTTPClient) -> None:
+    with contextlib.suppress(UnmatchedRequestError):
+        await fake.get(f"{API}/orders", params={"api_key": "key-canary-55"})
+    with pytest.raises(AssertionError) as caught:
+        fake.assert_all_requests_were_expected()
+    assert "key-canary-55" not in str(caught.value)
+    assert f"  - GET {API}/orders?api_key=REDACTED\n" in str(caught.value)
+
+
 async def test_reset_forgets_history_but_keeps_routes(fake: FakeHTTPClient) -> None:
     route = fake.route("GET", f"{API}/users").respond_sequence([201, 202])
     await fake.get(f"{API}/users")

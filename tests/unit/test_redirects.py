@@ -175,15 +175,26 @@ def test_a_same_origin_hop_keeps_credentials(location: str) -> None:
 
 def test_user_declared_secret_headers_are_dropped_cross_origin_only() -> None:
     request = with_secrets()
-    same = next_request(request, redirect(302, "/b"), secret_headers=("X-Custom-Token",))
-    other = next_request(
-        request, redirect(302, "http://x.test/"), secret_headers=("X-Custom-Token",)
+    request.headers["X-Tenant"] = "acme"
+    same = next_request(request, redirect(302, "/b"), secret_headers=("X-Tenant",))
+    other = next_request(request, redirect(302, "http://x.test/"), secret_headers=("x-tenant",))
+    assert same.headers["X-Tenant"] == "acme"
+    assert "X-Tenant" not in other.headers
+    assert HTTPClientConfig().secret_headers == ()
+
+
+@pytest.mark.parametrize("name", ["X-Api-Key", "Api-Key", "X-Auth-Token", "X-Amz-Security-Token"])
+def test_the_shared_secret_header_list_is_dropped_cross_origin_without_declaring_it(
+    name: str,
+) -> None:
+    request = Request(
+        "GET", URL("http://api.test/a"), CIMultiDict({name: "s3cret", "X-Trace": "t"})
     )
-    assert same.headers["X-Custom-Token"] == "c"
-    assert "X-Custom-Token" not in other.headers
-    # X-Api-Key is only a secret when declared (it is by default in the config).
-    assert other.headers.getall("X-Api-Key") == ["k1", "k2"]
-    assert HTTPClientConfig().secret_headers == ("X-Api-Key",)
+    other = next_request(request, redirect(302, "http://x.test/"), secret_headers=())
+    same = next_request(request, redirect(302, "/b"), secret_headers=())
+    assert name not in other.headers
+    assert other.headers["X-Trace"] == "t"
+    assert same.headers[name] == "s3cret"
 
 
 def test_the_host_header_never_carries_over() -> None:

@@ -17,6 +17,7 @@ from yarl import URL
 from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import HTTPValidationError
 from httpdeck.client._models import Request
+from httpdeck.client._redaction import is_secret_name
 from httpdeck.client._streaming import StreamBody
 
 ParamValue: TypeAlias = str | int | float | bool | None
@@ -83,7 +84,8 @@ def check_header(name: str, value: str) -> None:
         msg = f"Invalid header name {name!r}: names are RFC 9110 tokens (no spaces, CR, LF, ':')."
         raise HTTPValidationError(msg)
     if _FORBIDDEN.search(value):
-        msg = f"Invalid value for header {name!r}: {value!r} contains CR, LF or NUL."
+        shown = "its (secret, not shown) value" if is_secret_name(name) else repr(value)
+        msg = f"Invalid value for header {name!r}: {shown} contains CR, LF or NUL."
         raise HTTPValidationError(msg)
 
 

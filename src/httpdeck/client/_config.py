@@ -34,7 +34,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 DEFAULT_USER_AGENT = f"httpdeck/{__version__}"
-DEFAULT_SECRET_HEADERS = ("X-Api-Key",)
+# Extra names only: the built-in secret headers (httpdeck.client._redaction) always count.
+DEFAULT_SECRET_HEADERS: tuple[str, ...] = ()
 
 
 def _check_timeout(owner: str, name: str, value: float | None) -> None:

@@ -24,11 +24,17 @@ HTTPClientError
 
 Transport errors say whether any byte of the request reached the wire
 (`sent`), which decides whether a non-idempotent request may be retried.
+
+Messages never show a secret: every URL in a message loses its userinfo
+password and its secret query values (`?api_key=REDACTED`, see
+`httpdeck.client._redaction`). The error's `request` keeps the real URL.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
+
+from httpdeck.client._redaction import redact_text
 
 if TYPE_CHECKING:
     from httpdeck.client._models import HttpResponse, Request
@@ -42,11 +48,15 @@ class HTTPClientError(Exception):
     `raised_by_verbs` is True for errors that mean the test setup is wrong (a
     request missing from a cassette): the verb methods raise them instead of
     returning them as `Err`, so code under test cannot swallow them.
+
+    `message` (and `str(error)`) shows URLs with their userinfo and secret
+    query values replaced by `REDACTED`; `request.url` is the real one.
     """
 
     raised_by_verbs: ClassVar[bool] = False
 
     def __init__(self, message: str, *, request: Request | None = None) -> None:
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -201,7 +211,7 @@ class HTTPRetryExhaustedError(HTTPClientError):
 
 
 def describe(request: Request | None) -> str:
-    """`GET http://host/path` for error messages (query string included)."""
+    """`GET http://host/path?q=1` for error messages (the error redacts secrets in it)."""
     if request is None:
         return "the request"
     return f"{request.method} {request.url}"

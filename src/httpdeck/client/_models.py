@@ -13,6 +13,7 @@ from yarl import URL
 
 from httpdeck.client._config import TimeoutConfig
 from httpdeck.client._exceptions import HTTPClientError, HTTPStatusError, describe
+from httpdeck.client._redaction import redact_url
 from httpdeck.client._streaming import ResponseStream, StreamBody, iter_lines
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
@@ -66,7 +67,7 @@ class Request:
         return not isinstance(self.content, StreamBody) or self.content.reusable
 
     def __repr__(self) -> str:
-        return f"<Request {self.method} {self.url}>"
+        return f"<Request {self.method} {redact_url(self.url)}>"
 
 
 _HEADERS = (CIMultiDict, CIMultiDictProxy)
@@ -221,7 +222,7 @@ class HttpResponse:
         return self._stream if self._content is None else None
 
     def __repr__(self) -> str:
-        return f"<HttpResponse [{self.status}] {self.method} {self.url}>"
+        return f"<HttpResponse [{self.status}] {self.method} {redact_url(self.url)}>"
 
 
 @dataclass(slots=True, eq=False)

@@ -9,9 +9,9 @@ from yarl import URL
 
 from httpdeck.client._exceptions import HTTPRedirectError, describe
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._redaction import is_secret_name
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_ALWAYS_SECRET = ("Authorization", "Proxy-Authorization", "Cookie")
 # The request-body headers of the Fetch standard, plus the framing ones.
 _BODY_HEADERS = (
     "Content-Type",
@@ -44,8 +44,10 @@ def next_request(
       body are kept; a body that cannot be re-sent (a consumed one-shot
       stream) is an `HTTPRedirectError`.
     - A hop to another scheme, host or port (https to http included) drops
-      Authorization, Proxy-Authorization, Cookie and the declared secret
-      headers, every copy of each, whatever their case.
+      every secret header (`is_secret_name`: Authorization,
+      Proxy-Authorization, Cookie, X-Api-Key, X-Auth-Token, any `*-Token`,
+      ...) and the declared `secret_headers`, every copy of each, whatever
+      their case.
     """
     location = response.headers["Location"]
     if any(char in location for char in "\r\n\x00"):
@@ -82,7 +84,8 @@ def next_request(
         )
         raise HTTPRedirectError(msg, request=request)
     if _origin(target) != _origin(request.url):
-        for name in (*_ALWAYS_SECRET, *secret_headers):
+        extra = tuple(secret_headers)
+        for name in {name for name in headers if is_secret_name(name, extra)}:
             headers.popall(name, None)
     headers.popall("Host", None)
     return Request(

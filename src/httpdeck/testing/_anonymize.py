@@ -13,18 +13,19 @@ requests and responses, in this cassette and the next), and matching on
 anonymized request bodies still works. For that reason its seed is its own
 (0 unless given), never the run's `--httpdeck-seed`: a cassette recorded in
 one run must match the anonymized requests of the next. The fake value's
-seed is `derive_seed(seed, kind, real)`, httpdeck's one seed recipe.
+seed is `derive_seed(seed, kind, real)`, httpdeck's one seed recipe. Only the
+faked values change in the body's bytes.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from httpdeck.testing._cassette_model import CassetteRequest, CassetteResponse
+from httpdeck.testing._json_edit import KEEP, Edit, edit_members
 from httpdeck.testing._seeds import derive_seed
 
 _KINDS: dict[str, Callable[[Any], str]] = {
@@ -99,38 +100,32 @@ class Anonymizer:
             self._mapping[key] = _KINDS[kind](self._faker)
         return self._mapping[key]
 
-    def _walk(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            out: dict[Any, Any] = {}
-            for key, item in value.items():
-                kind = self.fields.get(str(key))
-                if kind is not None and isinstance(item, str | int | float) and item != "":
-                    out[key] = self.fake(kind, str(item))
-                elif kind is not None and isinstance(item, list):
-                    out[key] = [self.fake(kind, str(i)) if isinstance(i, str) else i for i in item]
-                else:
-                    out[key] = self._walk(item)
-            return out
+    def _fake_value(self, kind: str, value: Any) -> Any:
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
+            return self.fake(kind, str(value))
         if isinstance(value, list):
-            return [self._walk(item) for item in value]
-        return value
+            return [self.fake(kind, item) if isinstance(item, str) else item for item in value]
+        return KEEP
+
+    def _pick(self, key: str) -> Edit | None:
+        kind = self.fields.get(key)
+        if kind is None:
+            return None
+        return lambda value: self._fake_value(kind, value)
 
     def body(self, body: bytes | None) -> bytes | None:
         """`body` with the listed JSON fields faked, or `body` itself (the same object)
-        when it is not JSON or holds none of them. Compact JSON stays compact.
+        when it is not JSON or holds none of them. Only the faked values change:
+        key order, spacing and escapes stay as they were.
         """
         if not body or body.lstrip()[:1] not in (b"{", b"["):
             return body
         try:
-            document = json.loads(body)
-        except ValueError:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
             return body
-        changed = self._walk(document)
-        if changed == document:
-            return body
-        compact = b": " not in body and b", " not in body
-        separators = (",", ":") if compact else None
-        return json.dumps(changed, ensure_ascii=False, separators=separators).encode()
+        new = edit_members(text, self._pick)
+        return body if new == text else new.encode("utf-8")
 
     def request(self, request: CassetteRequest) -> CassetteRequest:
         """`request` with its body anonymized; the same object when nothing changed."""

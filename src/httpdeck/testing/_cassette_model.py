@@ -41,6 +41,7 @@ from httpdeck.client import (
     HTTPTransportError,
     Request,
 )
+from httpdeck.client._redaction import redact_url
 
 Format = Literal["yaml", "json"]
 Raw = dict[str, Any]
@@ -138,7 +139,7 @@ class CassetteRequest:
         return sorted(parse_qsl(self.parsed_uri.query, keep_blank_values=True))
 
     def __repr__(self) -> str:
-        return f"<CassetteRequest {self.method} {self.uri}>"
+        return f"<CassetteRequest {self.method} {redact_url(self.uri)}>"
 
 
 _ERROR_TYPES: dict[str, type[HTTPTransportError]] = {
@@ -287,7 +288,7 @@ class Interaction:
         return str(self.raw["request"]["uri"])
 
     def __repr__(self) -> str:
-        return f"<Interaction {self.method} {self.uri} -> {self.response.status}>"
+        return f"<Interaction {self.method} {redact_url(self.uri)} -> {self.response.status}>"
 
 
 # -- raw dict -> objects -------------------------------------------------------

@@ -8,9 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from httpdeck.client._redaction import PLACEHOLDER, userinfo
 from httpdeck.testing._cassette_bodies import MAX_INFLATED_BYTES, body_problems
 from httpdeck.testing._cassette_format import format_for, locked, parse, write_cassette
-from httpdeck.testing._cassette_model import Interaction, Raw, request_to_raw, response_to_raw
+from httpdeck.testing._cassette_model import (
+    CassetteRequest,
+    Interaction,
+    Raw,
+    request_to_raw,
+    response_to_raw,
+)
 from httpdeck.testing._redact import Redactor, Secrets
 
 
@@ -97,7 +104,7 @@ def lint(
         shown = redactor.url(interaction.uri, secrets)
         where = f"interaction #{number} ({interaction.method} {shown})"
         if redacted.uri != request.uri:
-            yield f"{where}: unredacted secret in the URL query"
+            yield from _uri_findings(where, request, redactor)
         for name in sorted(
             {k for k in request.headers if request.headers.getall(k) != redacted.headers.getall(k)}
         ):
@@ -124,6 +131,20 @@ def lint(
             yield f"{where}: duplicates interaction #{seen[key]} exactly (request and response)"
         else:
             seen[key] = number
+
+
+def _uri_findings(where: str, request: CassetteRequest, redactor: Redactor) -> Iterator[str]:
+    found = False
+    credentials = userinfo(request.uri)
+    if credentials is not None and PLACEHOLDER not in credentials:
+        found = True
+        yield f"{where}: unredacted credentials in the URL userinfo (user:password@)"
+    query = request.parsed_uri.query
+    if redactor.query(query, Secrets()) != query:
+        found = True
+        yield f"{where}: unredacted secret in the URL query"
+    if not found:
+        yield f"{where}: a secret value from another field appears in the URL"
 
 
 # -- redact ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._exceptions import HTTPClientError, HTTPValidationError
 from httpdeck.client._interceptors import Interceptor
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client._redaction import redact_url
 from httpdeck.client._result import Result
 from httpdeck.client._streaming import StreamBody
 from httpdeck.client._transports._cookies import keep_cookies, new_cookie_jar, send_cookies
@@ -168,7 +169,7 @@ class _Routing:
         if unmatched:
             count = len(unmatched)
             lines = [f"{count} request{'s' * (count != 1)} matched no route:"]
-            lines += [f"  - {call.method} {call.url}" for call in unmatched]
+            lines += [f"  - {call.method} {redact_url(call.url)}" for call in unmatched]
             lines.append("The first one failed with:")
             lines.append(str(unmatched[0].error))
             raise AssertionError("\n".join(lines))

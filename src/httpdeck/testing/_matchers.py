@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 
 from vcr import matchers as vcr_matchers  # type: ignore[import-untyped]
 
+from httpdeck.client._redaction import PLACEHOLDER, is_secret_name
 from httpdeck.testing._cassette_model import CassetteRequest, KeyParts
 
 Matcher: TypeAlias = Callable[[CassetteRequest, CassetteRequest], "bool | None"]
@@ -73,11 +74,16 @@ def headers(request: CassetteRequest, recorded: CassetteRequest) -> None:
     new = sorted((k.lower(), v) for k, v in request.headers.items())
     old = sorted((k.lower(), v) for k, v in recorded.headers.items())
     if new != old:
-        added = [f"{k}: {v}" for k, v in new if (k, v) not in old]
-        missing = [f"{k}: {v}" for k, v in old if (k, v) not in new]
+        added = [_shown(k, v) for k, v in new if (k, v) not in old]
+        missing = [_shown(k, v) for k, v in old if (k, v) not in new]
         raise AssertionError(
             f"only in this request: {added or 'nothing'}; only recorded: {missing or 'nothing'}"
         )
+
+
+def _shown(name: str, value: str) -> str:
+    # A miss error is printed in CI logs: a secret header's value is never shown.
+    return f"{name}: ***" if is_secret_name(name) and value != PLACEHOLDER else f"{name}: {value}"
 
 
 BUILTIN: dict[str, Matcher] = {

@@ -17,6 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from httpdeck.client._base_url import join_url
+from httpdeck.client._redaction import is_secret_name
 from httpdeck.testing._responses import MISSING
 
 URLSpec: TypeAlias = str | URL | re.Pattern[str]
@@ -29,7 +30,6 @@ Difference: TypeAlias = tuple[str, str]
 
 ANY = "*"
 _FORM = "application/x-www-form-urlencoded"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 _MAX_DIFFS = 3
 
 
@@ -154,7 +154,7 @@ def _describe_fn(fn: object) -> str:
 
 
 def _mask(name: str, value: str) -> str:
-    return "***" if name.lower() in SECRET_HEADERS else value
+    return "***" if is_secret_name(name) else value
 
 
 def _bytes_diff(expected: bytes, actual: bytes) -> str:
@@ -365,7 +365,7 @@ class Pattern:
             if not _header_ok(headers, name, expected):
                 want = expected.pattern if isinstance(expected, re.Pattern) else expected
                 got = ", ".join(repr(_mask(name, v)) for v in headers.getall(name, [])) or "none"
-                hidden = " (secret values hidden)" if name.lower() in SECRET_HEADERS else ""
+                hidden = " (secret values hidden)" if is_secret_name(name) else ""
                 out.append(
                     ("headers", f"header {name}={_mask(name, want)!r} expected, got {got}{hidden}")
                 )

@@ -38,6 +38,7 @@ from httpdeck.client import (
     StreamBody,
 )
 from httpdeck.client._models import STREAM
+from httpdeck.client._redaction import redact_url
 from httpdeck.testing._anonymize import Anonymizer
 from httpdeck.testing._cassette import Cassette, RecordMode, Slot, check_record_mode
 from httpdeck.testing._cassette_format import CacheDir, resolve_cache_dir
@@ -127,6 +128,9 @@ class RecordReplayInterceptor:
     ) -> None:
         self.record_mode = check_record_mode(record_mode)
         self._redactor = Redactor(headers=redact_headers, fields=redact_fields) if redact else None
+        # Secrets seen in this session, scrubbed from every later response too: a
+        # cookie set by one response and echoed in the body of the next.
+        self._seen = Secrets()
         self._anonymizer = anonymize
         self._before_request = before_record_request
         self._before_response = before_record_response
@@ -177,14 +181,14 @@ class RecordReplayInterceptor:
             return await call_next(request)
         interaction = self.cassette.find(filtered)
         if interaction is not None:
-            log.debug("replaying %s %s from %s", filtered.method, filtered.uri, self.cassette.path)
+            self._log("replaying %s %s from %s", filtered)
             try:
                 return self._replay(interaction.response, request)
             finally:
                 interaction.release()
         if not self.cassette.can_record:
             raise self.cassette.unmatched(filtered, request)
-        log.debug("recording %s %s into %s", filtered.method, filtered.uri, self.cassette.path)
+        self._log("recording %s %s into %s", filtered)
         slot = self.cassette.reserve(filtered)
         try:
             response = await call_next(request)
@@ -206,6 +210,11 @@ class RecordReplayInterceptor:
             self._commit(slot, recorded, secrets)
             return response
         return self._tee(response, slot, secrets)
+
+    def _log(self, text: str, request: CassetteRequest) -> None:
+        # Also with redact=False: a log line is no place for a secret.
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(text, request.method, redact_url(request.uri), self.cassette.path)
 
     # -- record --------------------------------------------------------------------
 
@@ -244,7 +253,9 @@ class RecordReplayInterceptor:
             response = _decoded(response)
         length = len(response.body)
         if self._redactor is not None:
+            secrets.values |= self._seen.values
             response = self._redactor.response(response, secrets)
+            self._seen.values |= secrets.values
         if self._anonymizer is not None:
             response = self._anonymizer.response(response)
         if self._before_response is not None:

@@ -1,19 +1,31 @@
 """Redaction: secrets are replaced before an interaction reaches disk.
 
-Two passes, on requests and responses alike:
+Which names are secret is decided in one place, `httpdeck.client._redaction`
+(the client uses the same rules for redirects and error messages). Two passes,
+on requests and responses alike:
 
-1. By name. The headers Authorization, Proxy-Authorization, Cookie,
-   Set-Cookie and X-Api-Key, and query, form and JSON fields named like a
-   secret (token, api_key, access_token, password, secret, client_secret,
-   and any name ending in token, secret, password or apikey; `-`, `_` and
-   case ignored) get the placeholder `REDACTED`. Authorization keeps its
-   scheme (`Bearer REDACTED`), cookies keep their names and attributes.
-2. By value. Every secret value found in pass 1 (6 characters or longer) is
-   then replaced wherever else it appears: a token the server echoes back in
-   a body, a header or a Location URL does not survive.
+1. By name. Secret headers (Authorization, Proxy-Authorization, Cookie,
+   Set-Cookie, X-Api-Key, X-Auth-Token, any `*-Token`, `*-Secret`, ...), the
+   password in URL userinfo (`http://user:REDACTED@host`; a user name with no
+   password is the credential itself and is replaced), and query, form and
+   JSON fields named like a secret (token, api_key, access_token, password,
+   secret, client_secret, sig, and any name ending in token, secret,
+   password, passwd, apikey, privatekey or signature; `-`, `_` and case
+   ignored) get the placeholder `REDACTED`. Authorization keeps its scheme
+   (`Bearer REDACTED`), cookies keep their names and attributes. In JSON,
+   string values of secret fields become `REDACTED` and numbers become `0`
+   (a numeric PIN is a secret; `0` keeps the JSON type); booleans and null
+   are kept, and objects and arrays under a secret name have each of their
+   strings and numbers redacted that way.
+2. By value. Every secret string found in pass 1 (6 characters or longer)
+   is then replaced wherever else it appears: a token the server echoes back
+   in a body, a header or a Location URL does not survive. (Numbers are not
+   scrubbed by value: their digits would hit unrelated numbers.)
 
-Redacting is idempotent, and the same rules run on live requests before
-matching, so matching still works on redacted fields.
+Only the bytes of replaced values change: a body, header list or URL with no
+secret in it is kept exactly as it was (key order, spacing, escapes, header
+case and order). Redacting is idempotent, and the same rules run on live
+requests before matching, so matching still works on redacted fields.
 """
 
 from __future__ import annotations
@@ -25,33 +37,31 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import quote, quote_plus
 
+from multidict import CIMultiDict
+
+from httpdeck.client._redaction import (
+    PLACEHOLDER,
+    SECRET_FIELDS,
+    SECRET_HEADERS,
+    is_secret_name,
+    normal_name,
+    redact_query,
+    redact_text,
+    redact_url,
+    userinfo,
+)
 from httpdeck.testing._cassette_model import CassetteRequest, CassetteResponse
+from httpdeck.testing._json_edit import KEEP, Edit, edit_members
 
-PLACEHOLDER = "REDACTED"
-DEFAULT_HEADERS: tuple[str, ...] = (
-    "Authorization",
-    "Proxy-Authorization",
-    "Cookie",
-    "Set-Cookie",
-    "X-Api-Key",
-)
-DEFAULT_FIELDS: tuple[str, ...] = (
-    "token",
-    "api_key",
-    "access_token",
-    "password",
-    "secret",
-    "client_secret",
-)
-_SUFFIXES = ("token", "secret", "password", "passwd", "apikey")
+__all__ = ["MIN_SECRET_LENGTH", "PLACEHOLDER", "Redactor", "Secrets"]
+
+DEFAULT_HEADERS: tuple[str, ...] = SECRET_HEADERS
+DEFAULT_FIELDS: tuple[str, ...] = SECRET_FIELDS
 MIN_SECRET_LENGTH = 6
-_URL = re.compile(r"https?://[^\s'\"<>]+")
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+# `a=1&b=2` with no Content-Type: how vcrpy's aiohttp cassettes store form bodies.
+_FORM = re.compile(r"[\w.~%+*\[\]-]+=[^&\s]*(?:&[\w.~%+*\[\]-]+=[^&\s]*)*")
 
 
 @dataclass(slots=True)
@@ -72,72 +82,91 @@ class Secrets:
 
 
 class Redactor:
-    """Applies the redaction rules; `headers`/`fields` add names to the defaults."""
+    """Applies the redaction rules; `headers`/`fields` add names to the built-in ones."""
 
-    def __init__(
-        self,
-        *,
-        headers: Iterable[str] = (),
-        fields: Iterable[str] = (),
-        placeholder: str = PLACEHOLDER,
-    ) -> None:
-        self.placeholder = placeholder
-        self.header_names = {h.lower() for h in (*DEFAULT_HEADERS, *headers)}
-        self.field_names = {_normal(f) for f in (*DEFAULT_FIELDS, *fields)}
+    def __init__(self, *, headers: Iterable[str] = (), fields: Iterable[str] = ()) -> None:
+        self.placeholder = PLACEHOLDER
+        self._extra_headers = frozenset(h.lower() for h in headers)
+        self._extra_fields = frozenset(normal_name(f) for f in fields)
 
     def is_secret_field(self, name: str) -> bool:
-        normal = _normal(name)
-        return normal in self.field_names or normal.endswith(_SUFFIXES)
+        return is_secret_name(name) or normal_name(name) in self._extra_fields
+
+    def is_secret_header(self, name: str) -> bool:
+        return is_secret_name(name) or name.lower() in self._extra_headers
 
     # -- pieces ------------------------------------------------------------------
 
     def query(self, query: str, secrets: Secrets) -> str:
         """Redact `a=1&token=x` style text, leaving every other byte as it was."""
-        if not query:
-            return query
-        parts = query.split("&")
-        changed = False
-        for index, part in enumerate(parts):
-            name, eq, value = part.partition("=")
-            if eq and value != self.placeholder and self.is_secret_field(unquote_plus(name)):
-                secrets.add(unquote_plus(value), self.placeholder)
-                parts[index] = f"{name}={self.placeholder}"
-                changed = True
-        return "&".join(parts) if changed else query
+        return redact_query(query, is_secret=self.is_secret_field, found=self._found(secrets))
 
     def url(self, url: str, secrets: Secrets) -> str:
-        base, question, rest = url.partition("?")
-        if not question:
-            return url
-        query, hash_, fragment = rest.partition("#")
-        return f"{base}?{self.query(query, secrets)}{hash_}{fragment}"
+        """`url` with its userinfo and secret query values redacted (other bytes kept).
 
-    def _json(self, value: Any, secrets: Secrets) -> Any:
+        The userinfo's password, and base64 of `user:password` (what Basic
+        auth sends for it, which a server may echo), become known secrets."""
+        credentials = userinfo(url)
+        if credentials is not None and PLACEHOLDER not in credentials:
+            user, password = credentials
+            pair = f"{user}:{password}".encode()
+            secrets.add(base64.b64encode(pair).decode("ascii"), self.placeholder)
+        return redact_url(url, is_secret=self.is_secret_field, found=self._found(secrets))
+
+    def _found(self, secrets: Secrets) -> Any:
+        return lambda value: secrets.add(value, self.placeholder)
+
+    def _secret_value(self, value: Any, secrets: Secrets) -> Any:
+        """The redacted form of a JSON value under a secret name, or KEEP."""
+        if isinstance(value, str):
+            if not value or value == self.placeholder:
+                return KEEP
+            secrets.add(value, self.placeholder)
+            return self.placeholder
+        if isinstance(value, bool) or value is None:
+            return KEEP
+        if isinstance(value, int | float):
+            return KEEP if value == 0 else 0
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            changed = False
+            out: Any = {} if isinstance(value, dict) else [None] * len(value)
+            for key, item in items:
+                new = self._secret_value(item, secrets)
+                changed = changed or new is not KEEP
+                out[key] = item if new is KEEP else new
+            return out if changed else KEEP
+        return KEEP  # pragma: no cover - json.loads gives nothing else
+
+    def _has_secret(self, value: Any) -> bool:
         if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if self.is_secret_field(str(key)) and item != self.placeholder and item is not None:
-                    if isinstance(item, str | int | float):
-                        secrets.add(str(item), self.placeholder)
-                    out[key] = self.placeholder
-                else:
-                    out[key] = self._json(item, secrets)
-            return out
+            return any(
+                (
+                    self.is_secret_field(str(key))
+                    and item not in (None, True, False, "", 0, self.placeholder)
+                )
+                or self._has_secret(item)
+                for key, item in value.items()
+            )
         if isinstance(value, list):
-            return [self._json(item, secrets) for item in value]
-        return value
+            return any(self._has_secret(item) for item in value)
+        return False
 
     def json_text(self, text: str, secrets: Secrets) -> str:
+        """Redact the secret fields of a JSON document, changing only their values."""
         try:
             document = json.loads(text)
         except ValueError:
             return text
-        redacted = self._json(document, secrets)
-        if redacted == document:
+        if not self._has_secret(document):  # the common case, at C speed
             return text
-        compact = ": " not in text and ", " not in text
-        separators = (",", ":") if compact else None
-        return json.dumps(redacted, ensure_ascii=False, separators=separators)
+
+        def pick(key: str) -> Edit | None:
+            if not self.is_secret_field(key):
+                return None
+            return lambda value: self._secret_value(value, secrets)
+
+        return edit_members(text, pick)
 
     def _event_stream(self, text: str, secrets: Secrets) -> str:
         lines = text.split("\n")
@@ -159,13 +188,13 @@ class Redactor:
         return text
 
     def message(self, text: str, secrets: Secrets) -> str:
-        """A log line or error message with URL query secrets and known values removed."""
-        text = _URL.sub(lambda m: self.url(m.group(0), secrets), text)
+        """A log line or error message with URL secrets and known values removed."""
+        text = redact_text(text, is_secret=self.is_secret_field, found=self._found(secrets))
         return self.scrub(text, secrets)
 
     def _structured(self, text: str, content_type: str, secrets: Secrets) -> str:
         kind = content_type.lower()
-        if "x-www-form-urlencoded" in kind:
+        if "x-www-form-urlencoded" in kind or (not kind and _FORM.fullmatch(text)):
             return self.query(text, secrets)
         if "event-stream" in kind:
             return self._event_stream(text, secrets)
@@ -218,16 +247,30 @@ class Redactor:
         secrets.add(value, ph)
         return ph
 
-    def _headers(self, headers: Any, secrets: Secrets) -> Any:
-        out = headers.copy()
-        for name in {k for k in headers if k.lower() in self.header_names}:
-            values = headers.getall(name)
-            out.popall(name)
-            for value in values:
-                out.add(name, self._header(name, value, secrets))
-        if "Location" in out:
-            out["Location"] = self.url(out["Location"], secrets)
-        return out
+    def _headers(self, headers: CIMultiDict[str], secrets: Secrets) -> CIMultiDict[str]:
+        """Secret headers redacted and Location URLs cleaned; names, case and
+        order kept. `headers` itself when nothing changed."""
+        pairs = []
+        changed = False
+        for name, value in headers.items():
+            if self.is_secret_header(name):
+                new = self._header(name, value, secrets)
+            elif name.lower() == "location":
+                new = self.url(value, secrets)
+            else:
+                new = value
+            changed = changed or new != value
+            pairs.append((name, new))
+        return CIMultiDict(pairs) if changed else headers
+
+    def _scrub_headers(self, headers: CIMultiDict[str], secrets: Secrets) -> CIMultiDict[str]:
+        """Known secret values removed from every header value (names, case and order kept)."""
+        if not secrets.values:
+            return headers
+        pairs = [(name, self.scrub(value, secrets)) for name, value in headers.items()]
+        if all(new == old for (_, new), old in zip(pairs, headers.values(), strict=True)):
+            return headers
+        return CIMultiDict(pairs)
 
     # -- whole requests and responses --------------------------------------------
 
@@ -241,9 +284,7 @@ class Redactor:
             body = self.body(body, content_type, secrets, scrub=False)
         if secrets.values:
             uri = self.scrub(uri, secrets)
-            for name, value in list(headers.items()):
-                if value != (new := self.scrub(value, secrets)):
-                    headers[name] = new
+            headers = self._scrub_headers(headers, secrets)
             if body is not None:
                 body = self.body(body, "", secrets, scrub=True)
         return CassetteRequest(request.method, uri, headers, body), secrets
@@ -253,9 +294,7 @@ class Redactor:
         content_type = response.headers.get("Content-Type", "")
         # Pass 1 over the body first, so secrets it names are scrubbed from headers too.
         self.body(response.body, content_type, secrets, scrub=False)
-        for name, value in list(headers.items()):
-            if value != (new := self.scrub(value, secrets)):
-                headers[name] = new
+        headers = self._scrub_headers(headers, secrets)
         body = self.body(response.body, content_type, secrets, scrub=True)
         chunk_sizes, timing = response.chunk_sizes, response.timing
         if body != response.body and chunk_sizes and len(chunk_sizes) > 1:

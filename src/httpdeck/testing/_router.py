@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 from httpdeck.client._exceptions import HTTPClientError
 from httpdeck.client._models import Request
-from httpdeck.testing._matching import ANY, SECRET_HEADERS, Seen, short
+from httpdeck.client._redaction import is_secret_name
+from httpdeck.testing._matching import ANY, Seen, short
 from httpdeck.testing._routes import Route
 
 __all__ = ["RouteTable", "UnmatchedRequestError"]
@@ -162,9 +163,7 @@ class RouteTable:
         )
         lines = [f"No route matched {seen.method} {seen.url} ({declared})."]
         if any(route.pattern.looks_at_headers for route in self.routes):
-            shown = {
-                k: "***" if k.lower() in SECRET_HEADERS else v for k, v in seen.headers.items()
-            }
+            shown = {k: "***" if is_secret_name(k) else v for k, v in seen.headers.items()}
             lines.append(f"  request headers: {shown!r}")
         if seen.body and any(route.pattern.looks_at_body for route in self.routes):
             lines.append(f"  request body: {short(seen.body, 120)}")
