@@ -71,12 +71,20 @@ def test_an_id_containing_nul_is_ignored() -> None:
     assert [e.id for e in parse_sse(body)] == ["1", "1"]
 
 
-@pytest.mark.parametrize("value", [b"abc", b"12a", b"-5", b"1.5", b""])
-def test_retry_counts_only_when_all_digits(value: bytes) -> None:
+@pytest.mark.parametrize(
+    "value", [b"abc", b"12a", b"-5", b"1.5", b"", b"\xc2\xb2", b"2147483648", b"9" * 5000]
+)
+def test_retry_counts_only_when_all_digits_and_at_most_2_31_ms(value: bytes) -> None:
     decoder = SSEDecoder()
     events = decoder.feed(b"retry: " + value + b"\ndata: x\n\n")
     assert events == [Event(data="x")]
     assert decoder.retry is None
+
+
+def test_the_longest_retry_taken_is_2_31_minus_1_ms() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"retry: 2147483647\n\n")
+    assert decoder.retry == 2**31 - 1
 
 
 def test_retry_is_remembered_by_the_decoder_even_without_data() -> None:

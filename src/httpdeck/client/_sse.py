@@ -4,7 +4,9 @@
 following the WHATWG rules: lines end in LF, CRLF or CR (even split across
 chunks); `data` lines join with LF; a line starting with `:` is a comment;
 one leading space after the colon is dropped; an `id` holding NUL is
-ignored; `retry` counts only when it is all digits; an event without data
+ignored; `retry` counts only when it is all ASCII digits and at most
+2**31-1 ms (about 24.8 days, the longest timer browsers keep; a longer one
+is ignored); an event without data
 is not dispatched; a stream that ends mid-event drops that event.
 
 ```python
@@ -22,6 +24,10 @@ from typing import Any
 __all__ = ["SSEDecoder", "ServerSentEvent", "parse_sse"]
 
 _BOM = b"\xef\xbb\xbf"
+# The longest reconnection delay taken, in ms (browsers' timer limit); past
+# it a `retry` field is ignored, so a 5,000-digit value costs no bignum.
+_MAX_RETRY_MS = 2**31 - 1
+_MAX_RETRY_DIGITS = len(str(_MAX_RETRY_MS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +131,12 @@ class SSEDecoder:
             elif name == b"id":
                 if b"\x00" not in value:
                     self.last_event_id = value.decode("utf-8", errors="replace")
-            elif name == b"retry" and value.isdigit():
+            elif (
+                name == b"retry"
+                and value.isdigit()
+                and len(value) <= _MAX_RETRY_DIGITS
+                and int(value) <= _MAX_RETRY_MS
+            ):
                 self._event_retry = self.retry = int(value)
         return events
 
