@@ -16,13 +16,10 @@ passed to `before_record_request`) before they are matched or recorded.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, Unpack
 
@@ -37,9 +34,11 @@ from httpdeck.client import (
     Request,
     StreamBody,
 )
+from httpdeck.client._limits import BodyLimit, declared_length
 from httpdeck.client._models import STREAM
 from httpdeck.testing._anonymize import Anonymizer
 from httpdeck.testing._cassette import Cassette, RecordMode, Slot, check_record_mode
+from httpdeck.testing._cassette_decode import decoded, is_compressed
 from httpdeck.testing._cassette_format import CacheDir, resolve_cache_dir
 from httpdeck.testing._cassette_model import (
     CassetteRequest,
@@ -241,7 +240,7 @@ class RecordReplayInterceptor:
 
     def _commit(self, slot: Slot, response: CassetteResponse, secrets: Secrets) -> None:
         if self.decode_compressed_response:
-            response = _decoded(response)
+            response = decoded(response)
         length = len(response.body)
         if self._redactor is not None:
             response = self._redactor.response(response, secrets)
@@ -267,9 +266,19 @@ class RecordReplayInterceptor:
     def _replay(self, recorded: CassetteResponse, request: Request) -> HttpResponse:
         if recorded.error is not None and not recorded.body:
             raise recorded.error.to_exception(request)
-        recorded = _decoded(recorded) if _is_compressed(recorded) else recorded
+        # max_response_bytes applies as on the real transport: the declared
+        # length first, then the bytes after decompression.
+        limit = request.max_response_bytes
+        budget = None if limit is None else BodyLimit(request, limit)
+        wire = recorded.headers
+        declared = declared_length(wire)
+        if is_compressed(recorded):
+            recorded = decoded(recorded, max_size=limit)
         headers = CIMultiDict(recorded.headers)
         if not request.extensions.get(STREAM):
+            if budget is not None:
+                budget.check_declared(declared, wire)
+                budget.add(recorded.body)
             if recorded.error is not None:  # reading the body failed when recorded
                 raise recorded.error.to_exception(request)
             return HttpResponse(
@@ -285,6 +294,7 @@ class RecordReplayInterceptor:
             error=recorded.error,
             sleep=self._sleep,
             request=request,
+            limit=None if budget is None else (budget, declared, wire),
         )
         return HttpResponse(
             recorded.status, headers=headers, stream=stream, request=request, reason=recorded.reason
@@ -325,33 +335,6 @@ async def _capture(request: Request) -> CassetteRequest:
     else:
         body = content
     return CassetteRequest(request.method, str(request.url), request.headers, body)
-
-
-def _is_compressed(response: CassetteResponse) -> bool:
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    return encoding in ("gzip", "x-gzip", "deflate")
-
-
-def _decoded(response: CassetteResponse) -> CassetteResponse:
-    """The body decoded and Content-Encoding dropped (Content-Length fixed up).
-    aiohttp already hands over decoded bodies, so only the headers change then."""
-    if not _is_compressed(response):
-        return response
-    body = response.body
-    sizes = response.chunk_sizes
-    try:
-        if body[:2] == b"\x1f\x8b":
-            body, sizes = gzip.decompress(body), None
-        elif response.headers.get("Content-Encoding", "").strip().lower() == "deflate" and body:
-            body, sizes = zlib.decompress(body), None
-    except (OSError, EOFError, zlib.error):
-        pass  # not actually compressed: the transport decoded it already
-    headers = response.headers.copy()
-    headers.popall("Content-Encoding", None)
-    if "Content-Length" in headers:
-        headers["Content-Length"] = str(len(body))
-    timing = response.timing if sizes is not None else None
-    return replace(response, headers=headers, body=body, chunk_sizes=sizes, timing=timing)
 
 
 @asynccontextmanager
