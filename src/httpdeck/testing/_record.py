@@ -29,6 +29,7 @@ from httpdeck.client import (
     BaseURLHTTPClient,
     CallNext,
     HTTPClient,
+    HTTPConfigError,
     HttpResponse,
     HTTPTransportError,
     Request,
@@ -97,8 +98,9 @@ class RecordReplayInterceptor:
         decode_compressed_response: store gzip/deflate bodies decoded and drop
             Content-Encoding (on by default).
         record_errors: record transport errors and replay them (on).
-        replay_timing: wait the recorded time between streamed chunks, on
-            `sleep` (default `asyncio.sleep`); `clock` times recordings.
+        replay_timing: True to wait the recorded time between streamed chunks,
+            on `sleep` (default `asyncio.sleep`); anything but a bool raises
+            `HTTPConfigError`. `clock` times recordings.
         cache_dir: where parsed cassettes are cached (False: no cache).
 
     `cassette` is the loaded `Cassette`; `save()` writes what was recorded.
@@ -125,6 +127,12 @@ class RecordReplayInterceptor:
         cache_dir: CacheDir = None,
     ) -> None:
         self.record_mode = check_record_mode(record_mode)
+        if not isinstance(replay_timing, bool):
+            msg = (
+                f"Invalid replay_timing {replay_timing!r}: pass True to wait the recorded time "
+                "between streamed chunks (on `sleep`), or False (the default) not to wait."
+            )
+            raise HTTPConfigError(msg)
         self._redactor = Redactor(headers=redact_headers, fields=redact_fields) if redact else None
         self._anonymizer = anonymize
         self._before_request = before_record_request
