@@ -67,6 +67,19 @@ async def test_an_old_httpx_cassette_replays_through_the_client(tmp_path: Path) 
     assert path.read_bytes() == (REAL / "httpx_old.yaml").read_bytes()  # left as it was
 
 
+async def test_redacting_an_old_httpx_cassette_leaves_no_copy_of_the_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy(tmp_path, "httpx_old.yaml")
+    path.write_text(path.read_text().replace('"name": "Ann"', '"token": "s3cr3t-value"'))
+    assert main(["cassette", "redact", str(path)]) == 0
+    assert "redacted 1 of 2" in capsys.readouterr().out
+    assert "s3cr3t" not in path.read_text()
+    first, second = loaded_from(path)
+    assert (first.response.status, second.response.status) == (200, 404)
+    assert "status_code: 404" in path.read_text()  # the untouched interaction stays as it was
+
+
 async def test_vcrpy_plays_the_old_httpx_fixture_too(tmp_path: Path) -> None:
     """The fixture is in a shape vcrpy itself still plays (its httpx stub)."""
     path = copy(tmp_path, "httpx_old.yaml")

@@ -375,6 +375,20 @@ def is_old_httpx(raw: Mapping[str, Any]) -> bool:
     return "status_code" in raw and "status" not in raw
 
 
+# What the old httpx format holds in place of `status` and `body`.
+_OLD_HTTPX_KEYS = frozenset({"status_code", "http_version", "content"})
+
+
+def kept_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What to keep of a stored response when it is rewritten, under the keys
+    the rewrite does not set (what other tools added). Not the old httpx
+    format's keys: the rewrite replaces them (its `content` would keep the
+    body as it was, secrets included)."""
+    if not is_old_httpx(raw):
+        return dict(raw)
+    return {key: value for key, value in raw.items() if key not in _OLD_HTTPX_KEYS}
+
+
 def _reason(code: int) -> str:
     try:
         return HTTPStatus(code).phrase
