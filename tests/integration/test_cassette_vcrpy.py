@@ -15,6 +15,13 @@ from yarl import URL
 
 from httpdeck.client import HTTPClient, HTTPConnectionError
 from httpdeck.testing import use_cassette
+from httpdeck.testing._cassette_format import dump, parse
+from httpdeck.testing._cassette_model import (
+    request_from_raw,
+    request_to_raw,
+    response_from_raw,
+    response_to_raw,
+)
 from httpdeck.testing._server import LocalServer
 
 pytestmark = pytest.mark.asyncio
@@ -45,11 +52,22 @@ def app() -> web.Application:
     async def moved(request: web.Request) -> web.Response:
         raise web.HTTPFound("/users/2?q=moved")
 
+    async def cookies(request: web.Request) -> web.Response:
+        response = web.Response(text="é and ü", headers={"X-Note": "two values"})
+        response.headers.add("Set-Cookie", "a=1; Path=/")
+        response.headers.add("Set-Cookie", "b=2; Path=/")
+        return response
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     application.router.add_get("/users/{id}", user)
     application.router.add_post("/users", create)
     application.router.add_get("/blob", blob)
     application.router.add_get("/events", events)
     application.router.add_get("/moved", moved)
+    application.router.add_get("/cookies", cookies)
+    application.router.add_post("/empty", empty)
     return application
 
 
@@ -160,3 +178,39 @@ async def test_vcrpy_rewrites_our_extensions_intact(tmp_path: Path) -> None:
             assert [c async for c in response.aiter_bytes()] == chunks
         assert json.loads((await client.request("GET", base / "users/3")).content)["id"] == 3
     assert cassette.all_played
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+async def test_the_bytes_written_for_vcrpys_interactions_are_the_bytes_vcrpy_wrote(
+    tmp_path: Path, suffix: str
+) -> None:
+    """vcrpy records with aiohttp; the same interactions, taken apart into
+    httpdeck's objects and written the way a recording writes them, give the
+    same file byte for byte (JSON: vcrpy's key order and indent; YAML: its dumper).
+    (Not a redirect: vcrpy's aiohttp stub cannot read a hop's body and writes
+    `body: {}`; httpdeck records the hop as it read it.)"""
+    path = tmp_path / f"theirs.{suffix}"
+    async with LocalServer(app()) as server:
+        base = server.url
+        with vcrpy(path, "once", serializer=suffix):
+            async with aiohttp.ClientSession() as session:
+                for method, url, kwargs in (
+                    ("GET", base / "users/1" % {"q": "a b"}, {"headers": {"Accept": "*/*"}}),
+                    ("POST", base / "empty", {"data": b'{"name": "ann"}'}),
+                    ("GET", base / "cookies", {}),
+                    ("GET", base / "users/2", {}),
+                    *((("GET", base / "blob", {}),) if suffix == "yaml" else ()),
+                ):
+                    async with session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
+                        await response.read()
+    theirs = path.read_bytes()
+    raw, _ = parse(theirs, suffix, path)  # type: ignore[arg-type]
+    assert len(raw) == (5 if suffix == "yaml" else 4)
+    ours = [
+        {
+            "request": request_to_raw(request_from_raw(item["request"]), suffix),  # type: ignore[arg-type]
+            "response": response_to_raw(response_from_raw(item["response"]), suffix),  # type: ignore[arg-type]
+        }
+        for item in raw
+    ]
+    assert dump(ours, suffix) == theirs  # type: ignore[arg-type]

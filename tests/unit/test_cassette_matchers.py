@@ -79,6 +79,37 @@ def test_form_bodies_match_as_vcrpy_parses_them() -> None:
     ]
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_json_nested_too_deeply_to_parse_is_compared_byte_for_byte(content_type: str) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    headers = {"Content-Type": content_type}
+    assert failed(req(body=deep, headers=headers), req(body=deep, headers=headers), ["body"]) == []
+    spaced = req(body=deep + b" ", headers=headers)
+    assert failed(spaced, req(body=deep, headers=headers), ["body"]) == ["body"]
+    big = b'{"n": ' + b"9" * 4301 + b"}"  # past Python's int conversion limit
+    assert failed(req(body=big, headers=headers), req(body=big[:-1] + b" }"), ["body"]) == ["body"]
+
+
+@pytest.mark.asyncio
+async def test_a_deep_json_body_replays_when_it_is_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    deep = b"[" * 100_000 + b"]" * 100_000
+    options = {"match_on": ["method", "body"], "redact": False, "cache_dir": False}
+    async with (
+        HTTPClient(transport=ScriptTransport(lambda r: ok({"n": 1}))) as client,
+        use_cassette(client, path, **options),  # type: ignore[arg-type]
+    ):
+        await client.request("POST", "http://api.test/x", content=deep)
+    async with (
+        HTTPClient(transport=ScriptTransport()) as client,
+        use_cassette(client, path, record_mode="none", **options) as cassette,  # type: ignore[arg-type]
+    ):
+        assert (await client.request("POST", "http://api.test/x", content=deep)).json() == {"n": 1}
+        with pytest.raises(CassetteMissError):
+            await client.request("POST", "http://api.test/x", content=deep + b" ")
+    assert cassette.all_played
+
+
 def test_raw_body_is_byte_exact() -> None:
     assert failed(req(body=b'{"a":1}'), req(body=b'{"a": 1}'), ["raw_body"]) == ["raw_body"]
 

@@ -1,8 +1,11 @@
 """Reading and writing cassette files in vcrpy's format, fast and safely.
 
-- Parsing uses vcrpy's own serializers (its safe libyaml loader, its JSON
-  serializer), so anything vcrpy reads, this reads, and what this writes,
-  vcrpy reads.
+- Parsing uses vcrpy's own safe libyaml loader (without YAML aliases, see
+  `_cassette_yaml`) and its JSON serializer, so any cassette vcrpy plays, this
+  reads; writing uses vcrpy's dumper and JSON layout, so what this writes is
+  what vcrpy would. Every interaction is checked (`_cassette_checks`) before
+  replay trusts it, and any problem is a `MalformedCassetteError` naming the
+  file, the line and the interaction.
 - YAML parsing is slow (about 2 s for 5,000 interactions), so the parsed form
   is cached under a cache directory, keyed by the SHA-256 of the file's bytes:
   an unchanged cassette loads from the cache in milliseconds; a changed one
@@ -22,6 +25,7 @@ import hashlib
 import json
 import marshal
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,18 +33,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from vcr.serializers import jsonserializer, yamlserializer  # type: ignore[import-untyped]
+from vcr.serializers import jsonserializer  # type: ignore[import-untyped]
 
+from httpdeck.testing._cassette_checks import problem as interaction_problem
 from httpdeck.testing._cassette_errors import MalformedCassetteError
 from httpdeck.testing._cassette_model import Format, KeyParts, Raw, key_parts
+from httpdeck.testing._cassette_yaml import OLD_TAGS, AliasError, dump_yaml, load_yaml
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no cross-process lock
     fcntl = None  # type: ignore[assignment]
 
+_LONG_NUMBER = re.compile(r"\d{4301,}")  # past Python's int conversion limit
 CASSETTE_FORMAT_VERSION = 1  # vcrpy's `version: 1`
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4  # 4: entries parsed before the checks of _cassette_checks are not trusted
 _CACHE_MAX_ENTRIES = 256
 CacheDir = str | os.PathLike[str] | Literal[False] | None
 
@@ -116,17 +123,50 @@ def _malformed(path: Path, problem: str, line: int | None) -> MalformedCassetteE
     return MalformedCassetteError(msg, path=path, line=line)
 
 
-def _check_interaction(item: Any) -> str | None:
-    if not isinstance(item, dict):
-        return f"an interaction must be a mapping, got {type(item).__name__}"
-    request, response = item.get("request"), item.get("response")
-    if not isinstance(request, dict) or "method" not in request or "uri" not in request:
-        return "its request needs a mapping with `method` and `uri`"
-    if not isinstance(response, dict) or not isinstance(response.get("status"), dict):
-        return "its response needs a mapping with `status: {code, message}`"
-    if not isinstance(response["status"].get("code"), int):
-        return f"its status code {response['status'].get('code')!r} is not an integer"
-    return None
+def _old_cassette(path: Path, line: int | None) -> MalformedCassetteError:
+    old = (
+        "it is a cassette of vcrpy before 1.0 (a list of request/response pairs, with no "
+        f"`version` and no `interactions`); convert it with `python -m vcr.migration {path}` "
+        "(vcrpy's migration script)"
+    )
+    return _malformed(path, old, line)
+
+
+def _deserialize(text: str, fmt: Format, path: Path) -> Any:
+    """The document in `text`, or a `MalformedCassetteError` naming the line."""
+    try:
+        if fmt == "json":
+            return jsonserializer.deserialize(text)
+        return load_yaml(text)
+    except json.JSONDecodeError as exc:
+        raise _malformed(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
+    except AliasError as exc:
+        msg = (
+            "it uses a YAML alias (*name) to repeat the node anchored (&name) here; cassettes "
+            "never hold anchors or aliases (vcrpy does not write them), and an alias can expand "
+            "a small file into gigabytes"
+        )
+        raise _malformed(path, msg, exc.line) from None
+    except yaml.constructor.ConstructorError as exc:
+        if any(tag in str(exc.problem) for tag in OLD_TAGS):
+            raise _old_cassette(path, 1) from exc
+        mark = exc.problem_mark
+        raise _malformed(
+            path, f"invalid YAML: {exc.problem}", mark.line + 1 if mark else None
+        ) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        yaml_line = mark.line + 1 if mark is not None else None
+        raise _malformed(path, f"invalid YAML: {exc.problem or exc.context}", yaml_line) from exc
+    except yaml.YAMLError as exc:
+        raise _malformed(path, f"invalid YAML: {exc}", None) from exc
+    except RecursionError:
+        msg = "it is nested too deeply to read (hundreds of levels of lists or mappings)"
+        raise _malformed(path, msg, None) from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        match = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, match.start()) + 1 if match else None
+        raise _malformed(path, f"it holds a number too long to read ({exc})", line) from exc
 
 
 def parse(data: bytes, fmt: Format, path: Path) -> tuple[list[Raw], dict[str, Any] | None]:
@@ -136,41 +176,55 @@ def parse(data: bytes, fmt: Format, path: Path) -> tuple[list[Raw], dict[str, An
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _malformed(path, f"it is not UTF-8 text ({exc.reason})", line) from exc
-    try:
-        if fmt == "json":
-            document = jsonserializer.deserialize(text)
-        else:
-            document = yamlserializer.deserialize(text)
-    except json.JSONDecodeError as exc:
-        raise _malformed(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        yaml_line = mark.line + 1 if mark is not None else None
-        raise _malformed(path, f"invalid YAML: {exc.problem or exc.context}", yaml_line) from exc
-    except yaml.YAMLError as exc:
-        raise _malformed(path, f"invalid YAML: {exc}", None) from exc
+    document = _deserialize(text, fmt, path)
     if isinstance(document, list) and document and isinstance(document[0], dict):
-        old = "it is in the format of vcrpy before 1.0; run vcrpy's migration script"
-        raise _malformed(path, old, 1)
+        raise _old_cassette(path, 1)
     if not isinstance(document, dict) or not isinstance(document.get("interactions"), list):
         shape = "a cassette is a mapping with `version: 1` and an `interactions` list"
         raise _malformed(path, shape, _yaml_line(text, None))
     interactions: list[Raw] = document["interactions"]
     for index, item in enumerate(interactions):
-        if (problem := _check_interaction(item)) is not None:
+        if (wrong := interaction_problem(item)) is not None:
             where = _yaml_line(text, index)
-            raise _malformed(path, f"interaction #{index + 1}: {problem}", where)
+            raise _malformed(path, f"interaction #{index + 1}: {wrong}", where)
     metadata = document.get("metadata")
     return interactions, metadata if isinstance(metadata, dict) else None
 
 
+# vcrpy's key order (its `serialize` and `Request._to_dict`, and the response
+# dict of its stubs). YAML sorts keys anyway; JSON keeps them as given.
+_TOP = ("version", "interactions", "metadata")
+_REQUEST = ("method", "uri", "body", "headers")
+_RESPONSE = ("status", "headers", "body")
+
+
+def _ordered(raw: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        **{key: raw[key] for key in order if key in raw},
+        **{key: value for key, value in raw.items() if key not in order},
+    }
+
+
+def _vcrpy_order(interaction: Raw) -> Raw:
+    out = dict(interaction)
+    if isinstance(out.get("request"), dict):
+        out["request"] = _ordered(out["request"], _REQUEST)
+    if isinstance(out.get("response"), dict):
+        out["response"] = _ordered(out["response"], _RESPONSE)
+    return _ordered(out, ("request", "response"))
+
+
 def dump(interactions: list[Raw], fmt: Format, metadata: dict[str, Any] | None = None) -> bytes:
-    """vcrpy's bytes for these interactions (its own dumper, so byte-identical)."""
-    document: dict[str, Any] = {"interactions": interactions, "version": CASSETTE_FORMAT_VERSION}
+    """The bytes vcrpy writes for these interactions: its JSON layout (key
+    order, `indent=4`), its YAML dumper (keys sorted), byte for byte."""
+    document: dict[str, Any] = {"version": CASSETTE_FORMAT_VERSION, "interactions": interactions}
     if metadata:
         document["metadata"] = metadata
-    serializer = jsonserializer if fmt == "json" else yamlserializer
-    text: str = serializer.serialize(document)
+    if fmt == "json":
+        document["interactions"] = [_vcrpy_order(i) for i in interactions]
+        text: str = jsonserializer.serialize(document)
+    else:
+        text = dump_yaml(document)
     return text.encode("utf-8")
 
 

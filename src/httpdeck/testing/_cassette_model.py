@@ -26,8 +26,9 @@ import json
 import marshal
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
-from urllib.parse import ParseResult, parse_qsl, urlparse
+from urllib.parse import ParseResult, parse_qsl, urlencode, urlparse
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -294,6 +295,28 @@ class Interaction:
 # -- raw dict -> objects -------------------------------------------------------
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def form_pairs(value: Any) -> list[tuple[Any, Any]] | None:
+    """The fields of a request body stored as form pairs, else None.
+
+    vcrpy's aiohttp stub stores a `data=` argument as it was passed: a list
+    of `(name, value)` tuples (YAML `!!python/tuple` items; lists in JSON).
+    A list of `[text, scalar]` pairs is read the same way, though a `json=`
+    argument of that exact shape would be too."""
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    pairs = []
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 2 or not isinstance(item[0], str):
+            return None
+        if not isinstance(item[1], str | bytes | int | float) or isinstance(item[1], bool):
+            return None
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
 def body_bytes(value: Any) -> bytes | None:
     """A request body as vcrpy may have stored it, as bytes."""
     if value is None:
@@ -306,6 +329,8 @@ def body_bytes(value: Any) -> bytes | None:
         return value.getvalue()
     if isinstance(value, Mapping) and set(value) == {"base64_string"}:
         return base64.b64decode(value["base64_string"])
+    if (pairs := form_pairs(value)) is not None:
+        return urlencode(pairs).encode("ascii")
     if isinstance(value, Mapping | list):
         # vcrpy's aiohttp stub stores a `json=` argument as the object itself.
         return json.dumps(value, separators=(",", ":")).encode()
@@ -315,9 +340,15 @@ def body_bytes(value: Any) -> bytes | None:
 
 
 def _header_pairs(raw: Any) -> Iterator[tuple[str, str]]:
-    if not isinstance(raw, Mapping):
+    """Headers stored as a mapping of name to value(s), or as a list of
+    `[name, value]` / `[name, [values]]` pairs (vcrpy's tornado stub)."""
+    if isinstance(raw, Mapping):
+        items: Iterable[Any] = raw.items()
+    elif isinstance(raw, list | tuple):
+        items = raw
+    else:
         return
-    for name, values in raw.items():
+    for name, values in items:
         if isinstance(values, list | tuple):
             for value in values:
                 yield str(name), str(value)
@@ -326,15 +357,52 @@ def _header_pairs(raw: Any) -> Iterator[tuple[str, str]]:
 
 
 def request_from_raw(raw: Mapping[str, Any]) -> CassetteRequest:
-    return CassetteRequest(
+    request = CassetteRequest(
         str(raw["method"]),
         str(raw["uri"]),
         _header_pairs(raw.get("headers")),
         body_bytes(raw.get("body")),
     )
+    if form_pairs(raw.get("body")) is not None and "Content-Type" not in request.headers:
+        # What aiohttp sent with those fields (vcrpy records only the caller's
+        # headers), so the body matcher and the redactor read them as a form.
+        request.headers["Content-Type"] = FORM
+    return request
+
+
+def is_old_httpx(raw: Mapping[str, Any]) -> bool:
+    """vcrpy's httpx stub before 6.0 stored `status_code` and `content`
+    (no `status`, no `body`); vcrpy still plays such responses."""
+    return "status_code" in raw and "status" not in raw
+
+
+# What the old httpx format holds in place of `status` and `body`.
+_OLD_HTTPX_KEYS = frozenset({"status_code", "http_version", "content"})
+
+
+def kept_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What to keep of a stored response when it is rewritten, under the keys
+    the rewrite does not set (what other tools added). Not the old httpx
+    format's keys: the rewrite replaces them (its `content` would keep the
+    body as it was, secrets included)."""
+    if not is_old_httpx(raw):
+        return dict(raw)
+    return {key: value for key, value in raw.items() if key not in _OLD_HTTPX_KEYS}
+
+
+def _reason(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 def response_from_raw(raw: Mapping[str, Any]) -> CassetteResponse:
+    if is_old_httpx(raw):
+        code = int(raw["status_code"])
+        # No reason phrase was stored: httpx derives it from the code, so do we.
+        raw = {**raw, "status": {"code": code, "message": _reason(code)}}
+        raw["body"] = {"string": raw.get("content")}
     status = raw.get("status") or {}
     body = raw.get("body") or {}
     ext = raw.get(EXTENSION) or {}

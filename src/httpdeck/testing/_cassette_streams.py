@@ -7,18 +7,23 @@
   stream flows event by event while it is recorded.
 - `ReplayStream` yields recorded chunks with their boundaries, optionally
   waiting the recorded time between chunks on an injected `sleep`, and raises
-  the recorded transport error where the recording ended in one.
+  the recorded transport error where the recording ended in one; with a
+  limit, it counts the chunks against `max_response_bytes` as they are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from httpdeck.client import HTTPTransportError, Request, ResponseStream
+from httpdeck.client._limits import BodyLimit
 from httpdeck.testing._cassette_model import RecordedError
 
 Finish = Callable[[list[bytes], list[float], bool, "HTTPTransportError | None"], None]
 Sleep = Callable[[float], Awaitable[object]]
+# max_response_bytes on replay: the counter, the declared length and the
+# headers as recorded (before any decoding), checked as the real transport does.
+Limit = tuple[BodyLimit, "int | None", Mapping[str, str]]
 
 
 class RecordingStream:
@@ -77,7 +82,16 @@ class RecordingStream:
 class ReplayStream:
     """Recorded chunks as a `ResponseStream`, boundaries (and timing) kept."""
 
-    __slots__ = ("_chunks", "_closed", "_error", "_position", "_request", "_sleep", "_timing")
+    __slots__ = (
+        "_chunks",
+        "_closed",
+        "_error",
+        "_limit",
+        "_position",
+        "_request",
+        "_sleep",
+        "_timing",
+    )
 
     def __init__(
         self,
@@ -87,8 +101,10 @@ class ReplayStream:
         error: RecordedError | None = None,
         sleep: Sleep | None = None,
         request: Request | None = None,
+        limit: Limit | None = None,
     ) -> None:
         self._chunks = chunks
+        self._limit = limit
         usable = timing is not None and sleep is not None and len(timing) == len(chunks)
         self._timing = timing if usable else None
         self._sleep = sleep
@@ -98,6 +114,10 @@ class ReplayStream:
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        budget = None
+        if self._limit is not None:
+            budget, declared, headers = self._limit
+            budget.check_declared(declared, headers)
         while not self._closed and self._position < len(self._chunks):
             index = self._position
             if self._timing is not None and self._sleep is not None:
@@ -106,6 +126,8 @@ class ReplayStream:
                 if delay > 0:
                     await self._sleep(delay)
             self._position += 1
+            if budget is not None:
+                budget.add(self._chunks[index])
             yield self._chunks[index]
         if self._error is not None and not self._closed:
             raise self._error.to_exception(self._request)

@@ -15,6 +15,7 @@ from httpdeck.testing._cassette_model import (
     CassetteRequest,
     Interaction,
     Raw,
+    kept_keys,
     request_to_raw,
     response_to_raw,
 )
@@ -176,7 +177,7 @@ def redact_file(path: Path, redactor: Redactor) -> int:
                 out.append(item)
                 continue
             new_response = response_to_raw(response, fmt)
-            for key, value in item["response"].items():  # keys other tools added
+            for key, value in kept_keys(item["response"]).items():  # keys other tools added
                 new_response.setdefault(key, value)
             out.append({**item, "request": request_to_raw(request, fmt), "response": new_response})
         changed = sum(1 for new, old_item in zip(out, raw, strict=True) if new is not old_item)

@@ -16,13 +16,10 @@ passed to `before_record_request`) before they are matched or recorded.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, Unpack
 
@@ -32,15 +29,18 @@ from httpdeck.client import (
     BaseURLHTTPClient,
     CallNext,
     HTTPClient,
+    HTTPConfigError,
     HttpResponse,
     HTTPTransportError,
     Request,
     StreamBody,
 )
+from httpdeck.client._limits import BodyLimit, declared_length
 from httpdeck.client._models import STREAM
 from httpdeck.client._redaction import redact_url
 from httpdeck.testing._anonymize import Anonymizer
 from httpdeck.testing._cassette import Cassette, RecordMode, Slot, check_record_mode
+from httpdeck.testing._cassette_decode import decoded, is_compressed
 from httpdeck.testing._cassette_format import CacheDir, resolve_cache_dir
 from httpdeck.testing._cassette_model import (
     CassetteRequest,
@@ -99,8 +99,9 @@ class RecordReplayInterceptor:
         decode_compressed_response: store gzip/deflate bodies decoded and drop
             Content-Encoding (on by default).
         record_errors: record transport errors and replay them (on).
-        replay_timing: wait the recorded time between streamed chunks, on
-            `sleep` (default `asyncio.sleep`); `clock` times recordings.
+        replay_timing: True to wait the recorded time between streamed chunks,
+            on `sleep` (default `asyncio.sleep`); anything but a bool raises
+            `HTTPConfigError`. `clock` times recordings.
         cache_dir: where parsed cassettes are cached (False: no cache).
 
     `cassette` is the loaded `Cassette`; `save()` writes what was recorded.
@@ -127,6 +128,12 @@ class RecordReplayInterceptor:
         cache_dir: CacheDir = None,
     ) -> None:
         self.record_mode = check_record_mode(record_mode)
+        if not isinstance(replay_timing, bool):
+            msg = (
+                f"Invalid replay_timing {replay_timing!r}: pass True to wait the recorded time "
+                "between streamed chunks (on `sleep`), or False (the default) not to wait."
+            )
+            raise HTTPConfigError(msg)
         self._redactor = Redactor(headers=redact_headers, fields=redact_fields) if redact else None
         # Secrets seen in this session, scrubbed from every later response too: a
         # cookie set by one response and echoed in the body of the next.
@@ -250,7 +257,7 @@ class RecordReplayInterceptor:
 
     def _commit(self, slot: Slot, response: CassetteResponse, secrets: Secrets) -> None:
         if self.decode_compressed_response:
-            response = _decoded(response)
+            response = decoded(response)
         length = len(response.body)
         if self._redactor is not None:
             secrets.values |= self._seen.values
@@ -278,9 +285,19 @@ class RecordReplayInterceptor:
     def _replay(self, recorded: CassetteResponse, request: Request) -> HttpResponse:
         if recorded.error is not None and not recorded.body:
             raise recorded.error.to_exception(request)
-        recorded = _decoded(recorded) if _is_compressed(recorded) else recorded
+        # max_response_bytes applies as on the real transport: the declared
+        # length first, then the bytes after decompression.
+        limit = request.max_response_bytes
+        budget = None if limit is None else BodyLimit(request, limit)
+        wire = recorded.headers
+        declared = declared_length(wire)
+        if is_compressed(recorded):
+            recorded = decoded(recorded, max_size=limit)
         headers = CIMultiDict(recorded.headers)
         if not request.extensions.get(STREAM):
+            if budget is not None:
+                budget.check_declared(declared, wire)
+                budget.add(recorded.body)
             if recorded.error is not None:  # reading the body failed when recorded
                 raise recorded.error.to_exception(request)
             return HttpResponse(
@@ -296,6 +313,7 @@ class RecordReplayInterceptor:
             error=recorded.error,
             sleep=self._sleep,
             request=request,
+            limit=None if budget is None else (budget, declared, wire),
         )
         return HttpResponse(
             recorded.status, headers=headers, stream=stream, request=request, reason=recorded.reason
@@ -336,33 +354,6 @@ async def _capture(request: Request) -> CassetteRequest:
     else:
         body = content
     return CassetteRequest(request.method, str(request.url), request.headers, body)
-
-
-def _is_compressed(response: CassetteResponse) -> bool:
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    return encoding in ("gzip", "x-gzip", "deflate")
-
-
-def _decoded(response: CassetteResponse) -> CassetteResponse:
-    """The body decoded and Content-Encoding dropped (Content-Length fixed up).
-    aiohttp already hands over decoded bodies, so only the headers change then."""
-    if not _is_compressed(response):
-        return response
-    body = response.body
-    sizes = response.chunk_sizes
-    try:
-        if body[:2] == b"\x1f\x8b":
-            body, sizes = gzip.decompress(body), None
-        elif response.headers.get("Content-Encoding", "").strip().lower() == "deflate" and body:
-            body, sizes = zlib.decompress(body), None
-    except (OSError, EOFError, zlib.error):
-        pass  # not actually compressed: the transport decoded it already
-    headers = response.headers.copy()
-    headers.popall("Content-Encoding", None)
-    if "Content-Length" in headers:
-        headers["Content-Length"] = str(len(body))
-    timing = response.timing if sizes is not None else None
-    return replace(response, headers=headers, body=body, chunk_sizes=sizes, timing=timing)
 
 
 @asynccontextmanager

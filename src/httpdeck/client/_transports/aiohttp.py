@@ -19,11 +19,11 @@ from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConnectionError,
     HTTPProtocolError,
-    HTTPResponseTooLargeError,
     HTTPTimeoutError,
     HTTPValidationError,
     describe,
 )
+from httpdeck.client._limits import BodyLimit
 from httpdeck.client._models import STREAM, HttpResponse, Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
@@ -145,12 +145,9 @@ class _AiohttpStream:
                 async for chunk in self._response.content.iter_any():
                     yield chunk
             else:
-                self._check_length(limit)
-                received = 0
+                budget = self._budget(limit)
                 async for chunk in self._response.content.iter_any():
-                    received += len(chunk)
-                    if received > limit:
-                        raise self._too_large(limit)
+                    budget.add(chunk)
                     yield chunk
         except (*_ERRORS, RuntimeError) as exc:
             error = _map(exc, self._request, self._timing)
@@ -176,38 +173,19 @@ class _AiohttpStream:
                 self._timing.finish()
 
     async def _read_limited(self, limit: int) -> bytes:
-        self._check_length(limit)
+        budget = self._budget(limit)
         chunks: list[bytes] = []
-        received = 0
         async for chunk in self._response.content.iter_any():
-            received += len(chunk)
-            if received > limit:
-                raise self._too_large(limit)
+            budget.add(chunk)
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _check_length(self, limit: int) -> None:
-        # A declared length is the size on the wire; only without a
-        # Content-Encoding is it also the size after decoding.
+    def _budget(self, limit: int) -> BodyLimit:
+        # Past the limit the rest of the body is never read: drop the connection.
         response = self._response
-        length = response.content_length
-        if (
-            length is not None
-            and length > limit
-            and "Content-Encoding" not in response.headers
-            and self._request.method != "HEAD"
-        ):
-            raise self._too_large(limit, declared=length)
-
-    def _too_large(self, limit: int, *, declared: int | None = None) -> HTTPResponseTooLargeError:
-        self._response.close()  # the rest of the body is never read: drop the connection
-        size = f"declares {declared} bytes" if declared is not None else "passed that size"
-        msg = (
-            f"The response to {describe(self._request)} {size}, over max_response_bytes="
-            f"{limit} (counted after decompression). Raise the limit for this request with "
-            "max_response_bytes=..., or read it with client.stream() and aiter_bytes()."
-        )
-        return HTTPResponseTooLargeError(msg, request=self._request, limit=limit)
+        budget = BodyLimit(self._request, limit, on_exceeded=response.close)
+        budget.check_declared(response.content_length, response.headers)
+        return budget
 
     async def aclose(self) -> None:
         self._response.release()
