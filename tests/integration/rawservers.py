@@ -43,6 +43,7 @@ __all__ = [
     "RawRequest",
     "RawServer",
     "close_after_response",
+    "close_on_reuse",
     "close_when_idle",
     "keep_alive",
     "record_bytes",
@@ -272,6 +273,21 @@ def close_when_idle(idle: float, body: bytes = b"ok") -> Behaviour:
             if request is None:
                 return
             await conn.respond(200, body)
+
+    return run
+
+
+def close_on_reuse(body: bytes = b"ok") -> Behaviour:
+    """Answer the first request on a connection; close it (FIN) without an
+    answer once the second one has arrived: the keep-alive race, lost every
+    time (the connection is alive when the client takes it from the pool)."""
+
+    async def run(conn: RawConnection) -> None:
+        if await conn.read_request() is None:
+            return
+        await conn.respond(200, body)
+        if await conn.read_request() is not None:
+            conn.close()
 
     return run
 

@@ -80,7 +80,21 @@ class HTTPTransportError(HTTPClientError):
 
 
 class HTTPConnectionError(HTTPTransportError):
-    """The connection could not be made or was lost (refused, reset, DNS, TLS)."""
+    """The connection could not be made or was lost (refused, reset, DNS, TLS).
+
+    `stale` is True when the connection was a reused keep-alive one that the
+    server closed or reset before any byte of a response arrived, and the
+    request is idempotent with a body that can be sent again: `HTTPClient`
+    then sends it once more on a new connection, as an attempt of its own
+    (see docs/redirects-and-safety.md, "Keep-alive connections the server
+    closed"), so you only see such an error from a transport used directly.
+    """
+
+    def __init__(
+        self, message: str, *, request: Request | None = None, sent: bool, stale: bool = False
+    ) -> None:
+        super().__init__(message, request=request, sent=sent)
+        self.stale = stale
 
 
 class HTTPTimeoutError(HTTPTransportError):

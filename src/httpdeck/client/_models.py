@@ -33,6 +33,11 @@ class ResponseNotReadError(HTTPClientError):
 # answers by itself (a cassette in replay) hands back a read body or a stream.
 STREAM = "stream"
 
+# The request extension the client sets on the one re-send of a request whose
+# reused keep-alive connection died unanswered (`HTTPConnectionError.stale`):
+# the transport must open a new connection for it rather than take an idle one.
+FRESH_CONNECTION = "httpdeck.fresh_connection"
+
 
 @dataclass(slots=True, eq=False)
 class Request:
