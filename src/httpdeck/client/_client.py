@@ -30,6 +30,7 @@ from httpdeck.client._exceptions import (
     HTTPCircuitOpenError,
     HTTPClientClosedError,
     HTTPClientError,
+    HTTPConfigError,
     HTTPConnectionError,
     HTTPRedirectError,
     HTTPRetryExhaustedError,
@@ -73,14 +74,15 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-# Errors that the verb methods raise instead of returning as Err: misuse, the
-# two that lexigram-http's contract raises, and the bulkhead's refusal (like an
-# open circuit, a local decision not to send).
+# Errors that the verb methods raise instead of returning as Err: misuse (a bad
+# option or configuration), the two that lexigram-http's contract raises, and
+# the bulkhead's refusal (like an open circuit, a local decision not to send).
 _RAISED = (
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
     HTTPRetryExhaustedError,
     HTTPClientClosedError,
+    HTTPConfigError,
     HTTPValidationError,
 )
 
