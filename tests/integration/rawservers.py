@@ -45,6 +45,7 @@ __all__ = [
     "close_after_response",
     "close_on_reuse",
     "close_when_idle",
+    "echo_head",
     "keep_alive",
     "record_bytes",
     "reset_after_request",
@@ -363,6 +364,22 @@ def trickle(body: bytes = b"0123456789", *, interval: float = 0.05) -> Behaviour
             await asyncio.sleep(interval)
             conn.send(body[i : i + 1])
             await conn.writer.drain()
+
+    return run
+
+
+def echo_head() -> Behaviour:
+    """Answer each request with its head exactly as received (request line and
+    header lines, names in the case they were sent), as the body."""
+
+    async def run(conn: RawConnection) -> None:
+        while True:
+            try:
+                head = await conn.reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            conn.server.bytes_received += len(head)
+            await conn.respond(200, head, headers={"Content-Type": "text/plain"})
 
     return run
 

@@ -21,7 +21,12 @@ from typing import Any, Protocol, Self, Unpack, runtime_checkable
 
 from yarl import URL
 
-from httpdeck.client._build import RequestOptions, build_request, default_headers
+from httpdeck.client._build import (
+    RequestOptions,
+    build_request,
+    check_follow_redirects,
+    default_headers,
+)
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._events import EventBus
 from httpdeck.client._eventsource import EventSource
@@ -300,7 +305,10 @@ class HTTPClient:
             )
         if self._state is not _State.OPEN:
             await self.start()
-        follow = self.config.follow_redirects if follow_redirects is None else follow_redirects
+        if follow_redirects is None:
+            follow = self.config.follow_redirects
+        else:
+            follow = check_follow_redirects(follow_redirects)
         while True:
             try:
                 if self._strategies:

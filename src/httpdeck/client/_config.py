@@ -75,6 +75,23 @@ def check_proxy_url(value: object, source: str, *, hint: str = "") -> str:
     return value
 
 
+def check_byte_limit(name: str, value: object) -> None:
+    """A `max_response_bytes` value: None (no limit) or an integer >= 1.
+
+    0 is refused, like a negative number: it would allow only empty bodies,
+    which is never what "no limit" (None) meant. `HTTPConfigError` names
+    `name` and the value.
+    """
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = (
+            f"{name} must be a positive integer (bytes, counted after decompression) "
+            f"or None for no limit, got {value!r}."
+        )
+        raise HTTPConfigError(msg)
+
+
 def _check_count(owner: str, name: str, value: int, *, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         msg = f"{owner}.{name} must be an integer >= {minimum}, got {value!r}."
@@ -180,8 +197,7 @@ class HTTPClientConfig:
             msg = f"HTTPClientConfig.timeouts must be a TimeoutConfig, got {self.timeouts!r}."
             raise HTTPConfigError(msg)
         _check_count("HTTPClientConfig", "max_redirects", self.max_redirects, minimum=0)
-        if self.max_response_bytes is not None:
-            _check_count("HTTPClientConfig", "max_response_bytes", self.max_response_bytes)
+        check_byte_limit("HTTPClientConfig.max_response_bytes", self.max_response_bytes)
         if self.proxy is not None:
             check_proxy_url(self.proxy, "HTTPClientConfig.proxy")
 
