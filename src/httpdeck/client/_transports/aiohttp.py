@@ -18,6 +18,7 @@ from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConnectionError,
+    HTTPPoolTimeoutError,
     HTTPProtocolError,
     HTTPResponseTooLargeError,
     HTTPTimeoutError,
@@ -390,7 +391,7 @@ class AiohttpTransport:
                 f"{self.config.pool.max_connections} were busy. Raise "
                 "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
             )
-            return HTTPTimeoutError(msg, request=request, sent=False, phase="pool")
+            return HTTPPoolTimeoutError(msg, request=request)
         if isinstance(exc, UnsafeAddressError):
             return _unsafe(exc, request)
         if isinstance(exc, ValueError) and not isinstance(exc, HTTPClientError):
