@@ -43,7 +43,9 @@ __all__ = [
     "RawRequest",
     "RawServer",
     "close_after_response",
+    "close_on_reuse",
     "close_when_idle",
+    "echo_head",
     "keep_alive",
     "record_bytes",
     "reset_after_request",
@@ -276,6 +278,21 @@ def close_when_idle(idle: float, body: bytes = b"ok") -> Behaviour:
     return run
 
 
+def close_on_reuse(body: bytes = b"ok") -> Behaviour:
+    """Answer the first request on a connection; close it (FIN) without an
+    answer once the second one has arrived: the keep-alive race, lost every
+    time (the connection is alive when the client takes it from the pool)."""
+
+    async def run(conn: RawConnection) -> None:
+        if await conn.read_request() is None:
+            return
+        await conn.respond(200, body)
+        if await conn.read_request() is not None:
+            conn.close()
+
+    return run
+
+
 def reset_on_reuse(body: bytes = b"ok") -> Behaviour:
     """Answer the first request on a connection; reset the connection after
     reading the second one (a keep-alive peer that died between requests)."""
@@ -347,6 +364,22 @@ def trickle(body: bytes = b"0123456789", *, interval: float = 0.05) -> Behaviour
             await asyncio.sleep(interval)
             conn.send(body[i : i + 1])
             await conn.writer.drain()
+
+    return run
+
+
+def echo_head() -> Behaviour:
+    """Answer each request with its head exactly as received (request line and
+    header lines, names in the case they were sent), as the body."""
+
+    async def run(conn: RawConnection) -> None:
+        while True:
+            try:
+                head = await conn.reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            conn.server.bytes_received += len(head)
+            await conn.respond(200, head, headers={"Content-Type": "text/plain"})
 
     return run
 

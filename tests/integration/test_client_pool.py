@@ -7,6 +7,7 @@ requests in flight at once), never by asking the client.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from client_apps import Observed, echo_app, proxy_app, refused_url
@@ -20,6 +21,7 @@ from httpdeck import (
     HTTPClientClosedError,
     HTTPClientConfig,
     HTTPClientError,
+    HTTPConfigError,
     Ok,
 )
 
@@ -314,6 +316,53 @@ async def test_configured_proxy_wins_over_the_environment(
         async with HTTPClient(HTTPClientConfig(proxy=str(proxy_b))) as client:
             await client.get(target)
     assert [r["proxy"] for r in seen.requests] == ["proxy-b"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "named"),
+    [("HTTP_PROXY", "HTTP_PROXY (or http_proxy)"), ("https_proxy", "HTTPS_PROXY (or https_proxy)")],
+)
+async def test_a_proxy_variable_without_a_host_is_refused_naming_it(
+    no_proxy_env: pytest.MonkeyPatch, variable: str, named: str
+) -> None:
+    # aiohttp would quietly send every request direct. A config error is
+    # misuse: the verbs raise it rather than return it as Err.
+    no_proxy_env.setenv(variable, "http://")
+    client = HTTPClient()
+    with pytest.raises(HTTPConfigError) as info:
+        await client.get("http://127.0.0.1:9/never")
+    message = str(info.value)
+    assert message.startswith(f"The {named} environment variable")
+    assert "got 'http://': it names no host" in message
+    assert "trust_env=False" in message
+    await client.stop()
+
+
+@pytest.mark.filterwarnings("error")
+async def test_a_bad_proxy_in_the_environment_leaks_no_session(
+    no_proxy_env: pytest.MonkeyPatch,
+) -> None:
+    # The start fails and the caller never stops the client: nothing may be
+    # left open (an unclosed aiohttp session warns when collected).
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:notaport")
+    client = HTTPClient()
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is checked below
+        await client.start()
+    del client
+    gc.collect()
+    assert isinstance(info.value, HTTPConfigError)
+    assert "HTTP_PROXY" in str(info.value)
+    assert "'http://127.0.0.1:notaport'" in str(info.value)
+
+
+async def test_trust_env_off_ignores_a_bad_proxy_variable(
+    serve: Serve, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    observed = Observed()
+    origin = await serve(echo_app(observed))
+    no_proxy_env.setenv("HTTP_PROXY", "http://")
+    async with HTTPClient(HTTPClientConfig(trust_env=False)) as client:
+        assert isinstance(await client.get(origin / "echo"), Ok)
 
 
 # -- configuration from the environment ---------------------------------------------------

@@ -30,6 +30,7 @@ from httpdeck.client import (
     HTTPTimeoutError,
     InMemoryMetrics,
     Ok,
+    RequestContext,
     ResiliencePipeline,
     RetryPolicy,
     RetryScheduled,
@@ -151,14 +152,23 @@ async def test_exactly_3_requests_when_each_connection_is_reset() -> None:
 async def test_no_hidden_resend_on_a_reused_keep_alive_connection() -> None:
     # Request 1 is answered on a keep-alive connection; from then on the server
     # reads each request and resets. aiohttp alone would silently re-send the
-    # idempotent request once; with httpdeck the wire sees exactly the attempts.
+    # idempotent request once; httpdeck re-sends it visibly, as an attempt of
+    # its own, on a new connection, and a reset there is final.
+    attempts: list[int] = []
+
+    class Count:
+        async def intercept_request(self, context: RequestContext) -> None:
+            attempts.append(context.attempt)
+
     async with RawServer(plan("ok", "reset")) as server:
-        async with HTTPClient() as client:
+        async with HTTPClient(interceptors=[Count()]) as client:
             assert (await client.request("GET", server.url)).status == 200
             result = await client.get(server.url)
             assert isinstance(result, Err)
             assert isinstance(result.error, HTTPConnectionError)
-        assert len(server.requests) == 2  # 1 + exactly 1, no hidden retry
+            assert result.error.stale is False  # the new connection's reset
+        assert attempts == [0, 0, 1]
+        assert len(server.requests) == 3  # one request on the wire per attempt
         async with HTTPClient(retry_policy=RetryPolicy(max_attempts=3)) as client:
             server.requests.clear()
             await client.request("GET", server.url)

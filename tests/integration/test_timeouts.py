@@ -17,6 +17,7 @@ from httpdeck.client import (
     ConnectionPoolConfig,
     HTTPClient,
     HTTPClientConfig,
+    HTTPPoolTimeoutError,
     HTTPTimeoutError,
     TimeoutConfig,
 )
@@ -76,6 +77,8 @@ async def test_waiting_for_a_pool_slot_times_out_as_phase_pool(serve: Serve) -> 
     assert error.sent is False
     assert "max_connections=1" in str(error)
     assert seen == ["hold"]  # the second request never reached the server
+    # Reliability case 11: a type of its own, not the read timeout's.
+    assert type(error) is HTTPPoolTimeoutError
 
 
 async def test_the_pool_wait_does_not_count_against_the_total(serve: Serve) -> None:
@@ -168,6 +171,7 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
         with pytest.raises(HTTPTimeoutError) as caught:
             await client.request("GET", server.url)
     assert caught.value.phase == "read"
+    assert not isinstance(caught.value, HTTPPoolTimeoutError)
 
 
 async def test_a_server_that_never_answers_is_stopped_by_the_total() -> None:

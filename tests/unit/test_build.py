@@ -185,7 +185,10 @@ def test_stream_body_passes_through(client: HTTPClient) -> None:
 
 
 def test_content_of_another_type_is_rejected(client: HTTPClient) -> None:
-    with pytest.raises(HTTPValidationError, match="content must be bytes, str, an async iterable"):
+    with pytest.raises(
+        HTTPValidationError,
+        match=r"content=\[b.a.\] \(list\): expected bytes, str, an async iterable",
+    ):
         client.build_request("POST", BASE, content=[b"a"])  # type: ignore[arg-type]
 
 
@@ -250,7 +253,9 @@ def test_timeout_none_keeps_the_client_timeouts(client: HTTPClient) -> None:
 def test_bad_timeout_is_a_validation_error(client: HTTPClient, timeout: float) -> None:
     with pytest.raises(HTTPValidationError) as info:
         client.build_request("GET", BASE, timeout=timeout)
-    assert str(info.value).startswith(f"Invalid timeout={timeout!r}: TimeoutConfig.total must be")
+    assert str(info.value).startswith(
+        f"Invalid request option timeout={timeout!r}: TimeoutConfig.total must be"
+    )
     assert isinstance(info.value.__cause__, HTTPConfigError)
 
 

@@ -109,7 +109,8 @@ def test_configs_are_frozen_and_keyword_only() -> None:
         (lambda: HTTPClientConfig(max_response_bytes=0), "max_response_bytes must be"),
         (
             lambda: HTTPClientConfig(proxy="socks5://127.0.0.1:1080"),
-            "proxy must be an http:// or https:// URL, got 'socks5://127.0.0.1:1080'.",
+            "proxy must be an http:// or https:// URL with a host, like "
+            "http://proxy.internal:3128, got 'socks5://127.0.0.1:1080'.",
         ),
         (
             lambda: HTTPClientConfig(pool=_any({"max_connections": 3})),
@@ -237,7 +238,7 @@ def test_from_env_value_that_parses_but_is_invalid_says_where_it_came_from() -> 
         HTTPClientConfig.from_env(environ=env)
     assert str(info.value) == (
         "ConnectionPoolConfig.max_connections must be an integer >= 1, got 0. "
-        "(loaded from environment variables under HTTPDECK_HTTP__POOL__)"
+        "(loaded from HTTPDECK_HTTP__POOL__MAX_CONNECTIONS='0')"
     )
 
 
@@ -266,4 +267,32 @@ def test_from_env_nesting_under_a_plain_setting_is_an_error() -> None:
         HTTPClientConfig.from_env(environ={"HTTPDECK_HTTP__TRUST_ENV__X": "1"})
     assert str(info.value) == (
         "HTTPDECK_HTTP__TRUST_ENV__X: HTTPClientConfig.trust_env has no nested settings."
+    )
+
+
+@pytest.mark.parametrize(
+    ("proxy", "why"),
+    [
+        ("http://", "it names no host"),
+        ("https://:3128", "host is required"),
+        ("http://127.0.0.1:notaport", "port can't be converted to integer"),
+        ("proxy.internal:3128", "got 'proxy.internal:3128'"),
+    ],
+)
+def test_a_proxy_url_without_a_usable_host_and_port_is_refused(proxy: str, why: str) -> None:
+    with pytest.raises(HTTPConfigError) as info:
+        HTTPClientConfig(proxy=proxy)
+    message = str(info.value)
+    assert message.startswith("HTTPClientConfig.proxy must be an http:// or https:// URL")
+    assert repr(proxy) in message
+    assert why in message
+
+
+def test_from_env_a_proxy_without_a_host_names_the_variable_and_the_value() -> None:
+    with pytest.raises(HTTPConfigError) as info:
+        HTTPClientConfig.from_env(environ={"HTTPDECK_HTTP__PROXY": "http://"})
+    assert str(info.value) == (
+        "HTTPClientConfig.proxy must be an http:// or https:// URL with a host, like "
+        "http://proxy.internal:3128, got 'http://': it names no host. "
+        "(loaded from HTTPDECK_HTTP__PROXY='http://')"
     )

@@ -17,6 +17,7 @@ from httpdeck.client import (
     HTTPClientError,
     HTTPConnectionError,
     HTTPDecodeError,
+    HTTPPoolTimeoutError,
     HTTPProtocolError,
     HttpResponse,
     HTTPStatusError,
@@ -109,7 +110,14 @@ ERRORS = [
         False,
     ),
     (faults.TLSFailure(), HTTPConnectionError, False, None, "TLS handshake failed", False),
-    (faults.PoolExhausted(), HTTPTimeoutError, False, "pool", "No connection became free", False),
+    (
+        faults.PoolExhausted(),
+        HTTPPoolTimeoutError,
+        False,
+        "pool",
+        "No connection became free",
+        False,
+    ),
     (
         faults.ConnectionReset(after_send=False),
         HTTPConnectionError,
@@ -129,7 +137,7 @@ ERRORS = [
     ),
     (faults.Disconnect(), HTTPConnectionError, True, None, "closed the connection before", False),
     (faults.Timeout("connect"), HTTPTimeoutError, False, "connect", "Timed out connecting", False),
-    (faults.Timeout("pool"), HTTPTimeoutError, False, "pool", "pool timeout of 10.0s", False),
+    (faults.Timeout("pool"), HTTPPoolTimeoutError, False, "pool", "pool timeout of 10.0s", False),
     (faults.Timeout("read"), HTTPTimeoutError, True, "read", "no data within the read", False),
     (
         faults.Timeout("total", processed=True),

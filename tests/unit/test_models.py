@@ -182,7 +182,7 @@ async def test_json_error_says_what_the_body_is() -> None:
     message = str(info.value)
     assert message.startswith(
         "The body of GET http://127.0.0.1:8080/users?page=2 (status 502, text/html, 24 bytes) "
-        "is not valid JSON: "
+        "cannot be decoded as JSON: it is not valid JSON: "
     )
     assert message.endswith("It starts with b'<html>bad gateway</html>'.")
     assert isinstance(info.value, ValueError)

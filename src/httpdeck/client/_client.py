@@ -21,7 +21,12 @@ from typing import Any, Protocol, Self, Unpack, runtime_checkable
 
 from yarl import URL
 
-from httpdeck.client._build import RequestOptions, build_request, default_headers
+from httpdeck.client._build import (
+    RequestOptions,
+    build_request,
+    check_follow_redirects,
+    default_headers,
+)
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._events import EventBus
 from httpdeck.client._eventsource import EventSource
@@ -30,6 +35,8 @@ from httpdeck.client._exceptions import (
     HTTPCircuitOpenError,
     HTTPClientClosedError,
     HTTPClientError,
+    HTTPConfigError,
+    HTTPConnectionError,
     HTTPRedirectError,
     HTTPRetryExhaustedError,
     HTTPStatusError,
@@ -38,7 +45,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._interceptors import Interceptor, InterceptorChain
 from httpdeck.client._metrics import MetricsRecorder
-from httpdeck.client._models import STREAM, HttpResponse, Request
+from httpdeck.client._models import FRESH_CONNECTION, STREAM, HttpResponse, Request
 from httpdeck.client._multipart import Fields, multipart_options
 from httpdeck.client._observe import OBSERVER_KEY, Observer
 from httpdeck.client._redirects import REDIRECT_STATUSES, is_redirect, next_request
@@ -72,14 +79,15 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-# Errors that the verb methods raise instead of returning as Err: misuse, the
-# two that lexigram-http's contract raises, and the bulkhead's refusal (like an
-# open circuit, a local decision not to send).
+# Errors that the verb methods raise instead of returning as Err: misuse (a bad
+# option or configuration), the two that lexigram-http's contract raises, and
+# the bulkhead's refusal (like an open circuit, a local decision not to send).
 _RAISED = (
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
     HTTPRetryExhaustedError,
     HTTPClientClosedError,
+    HTTPConfigError,
     HTTPValidationError,
 )
 
@@ -253,6 +261,34 @@ class HTTPClient:
             self._chains[read] = send
         return await send(request)
 
+    async def _resend(
+        self, request: Request, stale: HTTPConnectionError, *, read: bool
+    ) -> HttpResponse:
+        """Send `request` once more, on a new connection, as an attempt of its own.
+
+        Only for an error the transport marked `stale` (a reused keep-alive
+        connection that died before any byte of the response, an idempotent
+        method, a replayable body): interceptors, metrics, events and a
+        recorder see a second attempt, numbered one past the one that failed,
+        just as the server sees a second request.
+        """
+        failed = stale.request if stale.request is not None else request
+        # Rebuilt from the request before interceptors ran, so none applies twice.
+        again = Request(
+            request.method,
+            request.url,
+            request.headers.copy(),
+            request.content,
+            request.timeout,
+            request.max_response_bytes,
+            failed.attempt + 1,
+            request.redirect_hop,
+            {**request.extensions, FRESH_CONNECTION: True},
+        )
+        if self._strategies:
+            return await self._send_hop(again, read=read)
+        return await self._attempt(again, read=read)
+
     async def send(
         self, request: Request, *, stream: bool = False, follow_redirects: bool | None = None
     ) -> HttpResponse:
@@ -269,12 +305,20 @@ class HTTPClient:
             )
         if self._state is not _State.OPEN:
             await self.start()
-        follow = self.config.follow_redirects if follow_redirects is None else follow_redirects
+        if follow_redirects is None:
+            follow = self.config.follow_redirects
+        else:
+            follow = check_follow_redirects(follow_redirects)
         while True:
-            if self._strategies:
-                response = await self._send_hop(request, read=not stream)
-            else:  # one coroutine frame less on the hot path
-                response = await self._attempt(request, read=not stream)
+            try:
+                if self._strategies:
+                    response = await self._send_hop(request, read=not stream)
+                else:  # one coroutine frame less on the hot path
+                    response = await self._attempt(request, read=not stream)
+            except HTTPConnectionError as exc:
+                if not exc.stale or request.extensions.get(FRESH_CONNECTION):
+                    raise
+                response = await self._resend(request, exc, read=not stream)
             if not follow or response.status not in REDIRECT_STATUSES or not is_redirect(response):
                 return response
             if request.redirect_hop >= self.config.max_redirects:

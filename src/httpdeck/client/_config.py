@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from yarl import URL
+
 from httpdeck.client._exceptions import HTTPConfigError
 
 try:
@@ -46,6 +48,48 @@ def _check_timeout(owner: str, name: str, value: float | None) -> None:
         raise HTTPConfigError(msg)
     if not math.isfinite(value) or value <= 0:
         msg = f"{owner}.{name} must be a positive number of seconds or None, got {value!r}."
+        raise HTTPConfigError(msg)
+
+
+def check_proxy_url(value: object, source: str, *, hint: str = "") -> str:
+    """`value` if it is a usable proxy URL, else `HTTPConfigError` naming `source`.
+
+    Usable: a string with the http:// or https:// scheme, a host and, if
+    given, a numeric port. The one rule for `HTTPClientConfig.proxy` and
+    the proxy environment variables (aiohttp would quietly go direct for
+    `http://`, and fail on the first request for a bad port). `hint` ends
+    the message (what to do).
+    """
+    what = "must be an http:// or https:// URL with a host, like http://proxy.internal:3128"
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        msg = f"{source} {what}, got {value!r}.{hint}"
+        raise HTTPConfigError(msg)
+    try:
+        url = URL(value)
+        url.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        msg = f"{source} {what}, got {value!r} ({exc}).{hint}"
+        raise HTTPConfigError(msg) from exc
+    if not url.raw_host:
+        msg = f"{source} {what}, got {value!r}: it names no host.{hint}"
+        raise HTTPConfigError(msg)
+    return value
+
+
+def check_byte_limit(name: str, value: object) -> None:
+    """A `max_response_bytes` value: None (no limit) or an integer >= 1.
+
+    0 is refused, like a negative number: it would allow only empty bodies,
+    which is never what "no limit" (None) meant. `HTTPConfigError` names
+    `name` and the value.
+    """
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = (
+            f"{name} must be a positive integer (bytes, counted after decompression) "
+            f"or None for no limit, got {value!r}."
+        )
         raise HTTPConfigError(msg)
 
 
@@ -154,11 +198,9 @@ class HTTPClientConfig:
             msg = f"HTTPClientConfig.timeouts must be a TimeoutConfig, got {self.timeouts!r}."
             raise HTTPConfigError(msg)
         _check_count("HTTPClientConfig", "max_redirects", self.max_redirects, minimum=0)
-        if self.max_response_bytes is not None:
-            _check_count("HTTPClientConfig", "max_response_bytes", self.max_response_bytes)
-        if self.proxy is not None and not self.proxy.startswith(("http://", "https://")):
-            msg = f"HTTPClientConfig.proxy must be an http:// or https:// URL, got {self.proxy!r}."
-            raise HTTPConfigError(msg)
+        check_byte_limit("HTTPClientConfig.max_response_bytes", self.max_response_bytes)
+        if self.proxy is not None:
+            check_proxy_url(self.proxy, "HTTPClientConfig.proxy")
 
     @property
     def total_timeout(self) -> float | None:
@@ -209,7 +251,14 @@ def _load(cls: type[Any], values: dict[str, str], prefix: str) -> Any:
     try:
         return cls(**kwargs)
     except HTTPConfigError as exc:
-        msg = f"{exc} (loaded from environment variables under {prefix}__)"
+        # Name the variable whose value the error is about, when it names a field.
+        named = [
+            f"{prefix}__{key}={raw!r}"
+            for key, raw in values.items()
+            if key in fields and f"{cls.__name__}.{fields[key]} " in f"{exc} "
+        ]
+        where = ", ".join(named) if named else f"environment variables under {prefix}__"
+        msg = f"{exc} (loaded from {where})"
         raise HTTPConfigError(msg) from exc
 
 

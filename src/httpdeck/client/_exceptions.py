@@ -12,6 +12,7 @@ HTTPClientError
 ├── HTTPTransportError         the exchange with the server failed; carries `sent`
 │   ├── HTTPConnectionError    refused, reset, DNS, TLS, disconnected
 │   ├── HTTPTimeoutError       carries `phase`: connect, pool, read, write, total
+│   │   └── HTTPPoolTimeoutError   no pooled connection became free (phase "pool")
 │   ├── HTTPProtocolError      the server broke HTTP: garbage, truncated body
 │   └── HTTPResponseTooLargeError  the body passed max_response_bytes
 ├── HTTPStatusError            4xx/5xx (carries `response`)
@@ -90,7 +91,21 @@ class HTTPTransportError(HTTPClientError):
 
 
 class HTTPConnectionError(HTTPTransportError):
-    """The connection could not be made or was lost (refused, reset, DNS, TLS)."""
+    """The connection could not be made or was lost (refused, reset, DNS, TLS).
+
+    `stale` is True when the connection was a reused keep-alive one that the
+    server closed or reset before any byte of a response arrived, and the
+    request is idempotent with a body that can be sent again: `HTTPClient`
+    then sends it once more on a new connection, as an attempt of its own
+    (see docs/redirects-and-safety.md, "Keep-alive connections the server
+    closed"), so you only see such an error from a transport used directly.
+    """
+
+    def __init__(
+        self, message: str, *, request: Request | None = None, sent: bool, stale: bool = False
+    ) -> None:
+        super().__init__(message, request=request, sent=sent)
+        self.stale = stale
 
 
 class HTTPTimeoutError(HTTPTransportError):
@@ -106,6 +121,20 @@ class HTTPTimeoutError(HTTPTransportError):
     ) -> None:
         super().__init__(message, request=request, sent=sent)
         self.phase: TimeoutPhase = phase
+
+
+class HTTPPoolTimeoutError(HTTPTimeoutError):
+    """No connection of the pool became free within `TimeoutConfig.pool`.
+
+    Phase "pool", `sent=False`: nothing reached the server. A type of its
+    own, so that "this client is saturated" (raise
+    `ConnectionPoolConfig.max_connections` or send less at once) is told
+    apart from "the server is slow" (`phase="read"` or `"total"`) by
+    `except` alone; it is still an `HTTPTimeoutError`.
+    """
+
+    def __init__(self, message: str, *, request: Request | None = None) -> None:
+        super().__init__(message, request=request, sent=False, phase="pool")
 
 
 class HTTPProtocolError(HTTPTransportError):

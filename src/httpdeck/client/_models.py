@@ -4,6 +4,7 @@ interceptor contexts `RequestContext` / `ResponseContext`."""
 from __future__ import annotations
 
 import json as _json
+import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,11 @@ class ResponseNotReadError(HTTPClientError):
 # does: two coroutine frames less per request), and an around interceptor that
 # answers by itself (a cassette in replay) hands back a read body or a stream.
 STREAM = "stream"
+
+# The request extension the client sets on the one re-send of a request whose
+# reused keep-alive connection died unanswered (`HTTPConnectionError.stale`):
+# the transport must open a new connection for it rather than take an idle one.
+FRESH_CONNECTION = "httpdeck.fresh_connection"
 
 
 @dataclass(slots=True, eq=False)
@@ -71,6 +77,26 @@ class Request:
 
 
 _HEADERS = (CIMultiDict, CIMultiDictProxy)
+
+
+def _json_failure(exc: ValueError | RecursionError) -> str:
+    """Why `json.loads` refused a body, in words for an error message."""
+    if isinstance(exc, _json.JSONDecodeError):
+        return f"it is not valid JSON: {exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"it is not UTF-8 (or UTF-16/32) text: {exc}"
+    if isinstance(exc, RecursionError):
+        return (
+            "it nests arrays or objects deeper than Python's JSON decoder can go (the "
+            "recursion limit); decode response.content with a streaming parser if such "
+            "bodies are expected"
+        )
+    # The only other ValueError json raises: int() refusing a long literal.
+    return (
+        f"it holds an integer of more than {sys.get_int_max_str_digits()} digits, which "
+        f"Python refuses to convert ({exc}); decode response.content with "
+        "json.loads(..., parse_int=str) if such numbers are expected"
+    )
 
 
 class HttpResponse:
@@ -161,14 +187,22 @@ class HttpResponse:
             return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """Decode the body as JSON; `HTTPDecodeError` says why when it is not."""
+        """Decode the body as JSON; `HTTPDecodeError` says why when it cannot be.
+
+        Besides a body that is not JSON, that is one nested deeper than
+        Python's decoder can go (its recursion limit, about 1,000 levels) and
+        one holding an integer longer than `sys.get_int_max_str_digits()`
+        (4,300 digits by default): the decoder's own RecursionError and
+        ValueError never escape.
+        """
         try:
             return _json.loads(self.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             content_type = self.headers.get("Content-Type", "no Content-Type")
+            where = describe(self.request) if self.request is not None else str(self.url)
             msg = (
-                f"The body of {describe(self.request)} (status {self.status}, {content_type}, "
-                f"{len(self.content)} bytes) is not valid JSON: {exc}. "
+                f"The body of {where} (status {self.status}, {content_type}, "
+                f"{len(self.content)} bytes) cannot be decoded as JSON: {_json_failure(exc)}. "
                 f"It starts with {self.content[:80]!r}."
             )
             raise HTTPDecodeError(msg, request=self.request) from exc

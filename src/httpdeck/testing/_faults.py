@@ -177,13 +177,13 @@ class TLSFailure(Fault):
 @dataclass(frozen=True, slots=True)
 class PoolExhausted(Fault):
     """Every pooled connection stayed busy past the pool timeout:
-    `HTTPTimeoutError(phase="pool", sent=False)`, with the real transport's
+    `HTTPPoolTimeoutError` (an `HTTPTimeoutError`, phase "pool", `sent=False`), with the real transport's
     message (the pool timeout and max_connections of the config)."""
 
     _kind: ClassVar[str] = "pool_exhausted"
 
     async def apply(self, request: Request, call_next: CallNext, env: FaultEnv) -> HttpResponse:
-        """Raise `HTTPTimeoutError(phase="pool", sent=False)` without calling `call_next`."""
+        """Raise `HTTPPoolTimeoutError` (phase "pool", `sent=False`) without calling `call_next`."""
         env.fail(request, "pool_timeout", sent=False)
 
 

@@ -19,12 +19,20 @@ What it adds to aiohttp's connector, each for a measured failure:
 - URL safety. With the gate on, every answer is checked before aiohttp sees
   it, and aiohttp connects only to the addresses that were checked.
 - Keep-alive cap. At most `max_keepalive` idle connections stay per host.
+- Stale-connection evidence. The check above cannot win every race: the
+  server may close an idle connection just as the request is written into it.
+  The connector records, on the request's `RequestTiming`, whether the
+  connection came idle from the pool (`reused`) and its protocol, which notes
+  whether any byte of a response arrived (`answered`). The transport turns a
+  reused connection that died unanswered into a re-sendable error (see
+  `aiohttp.stale_error`); `RequestTiming.fresh` makes the re-send skip the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import select
 import socket
@@ -34,6 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_proto import ResponseHandler
 
 from httpdeck.client._safety import URLSafety
 from httpdeck.client._transports._deadline import CURRENT, PoolTimeoutError
@@ -192,12 +201,28 @@ def _peer_closed(proto: Any) -> bool:
     return bool(poller.poll(0))
 
 
+class _Handler(ResponseHandler):
+    """aiohttp's protocol, noting whether any byte of a response arrived since
+    the connection was handed to the current request."""
+
+    answered = False
+
+    def data_received(self, data: bytes) -> None:
+        self.answered = True
+        super().data_received(data)
+
+
+async def _no_idle_connection() -> None:
+    return None
+
+
 class HardenedConnector(aiohttp.TCPConnector):
     """aiohttp's TCPConnector with the pool phase, dead-connection and
     DNS-aware reuse checks and the keep-alive cap described above."""
 
     def __init__(self, *, max_keepalive: int | None, dns: DNSCache, **kwargs: Any) -> None:
         super().__init__(resolver=_AiohttpResolver(dns), use_dns_cache=False, **kwargs)
+        self._factory = functools.partial(_Handler, loop=self._loop)  # type: ignore[assignment]
         self._max_keepalive = max_keepalive
         self.dns = dns
 
@@ -205,6 +230,7 @@ class HardenedConnector(aiohttp.TCPConnector):
         timing = CURRENT.get()
         if timing is None:
             return await super().connect(req, traces, timeout)
+        timing.reused = True  # until _create_connection says otherwise
         # Only a request that may queue for a slot needs the pool clock. Without
         # a per-host limit the free slots are counted without the connection
         # key (a property aiohttp computes again); an idle connection for the
@@ -212,7 +238,7 @@ class HardenedConnector(aiohttp.TCPConnector):
         if (
             timing.pool_timeout is None
             or (not self._limit_per_host and len(self._acquired) < self._limit)
-            or (key := req.connection_key) in self._conns
+            or ((key := req.connection_key) in self._conns and not timing.fresh)
             or self._available_connections(key) > 0
         ):
             connection = await super().connect(req, traces, timeout)
@@ -230,6 +256,9 @@ class HardenedConnector(aiohttp.TCPConnector):
                 timing.pool_wait = None
         timing.slot_granted()
         timing.phase = "request"  # from here on, bytes of the request may be written
+        protocol = timing.protocol = connection.protocol
+        if isinstance(protocol, _Handler):
+            protocol.answered = False  # bytes of an earlier response do not count
         return connection
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
@@ -237,6 +266,7 @@ class HardenedConnector(aiohttp.TCPConnector):
         timing = CURRENT.get()
         if timing is not None:
             timing.slot_granted()
+            timing.reused = False
         return await super()._create_connection(req, traces, timeout)
 
     def _get(self, key: Any, traces: Any) -> Coroutine[Any, Any, Any]:
@@ -244,6 +274,9 @@ class HardenedConnector(aiohttp.TCPConnector):
         # of its own on the hot path (an idle connection, a fresh DNS answer).
         conns = self._conns.get(key)
         if conns:
+            timing = CURRENT.get()
+            if timing is not None and timing.fresh:
+                return _no_idle_connection()
             if key.proxy is None and self.dns.expired(key.host, key.port):
                 return self._get_after_lookup(key, traces)
             self._drop_unusable(key, conns)

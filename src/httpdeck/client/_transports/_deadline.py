@@ -33,7 +33,7 @@ import asyncio
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from httpdeck.client._deadlines import DeadlineSlots
 
@@ -67,10 +67,13 @@ class RequestTiming:
         "_wheel",
         "done",
         "expired",
+        "fresh",
         "on_expire",
         "phase",
         "pool_timeout",
         "pool_wait",
+        "protocol",
+        "reused",
         "total",
     )
 
@@ -99,6 +102,11 @@ class RequestTiming:
         self.expired = False
         self.done = False
         self.on_expire: Callable[[], None] | None = None
+        # Set by the connector: the connection's protocol, and whether it came
+        # from the pool idle (see `_connector`); `fresh` asks for a new one.
+        self.protocol: Any = None
+        self.reused = False
+        self.fresh = False
 
     def slot_granted(self) -> None:
         """The pool granted a slot: stop the pool clock, start the total one."""

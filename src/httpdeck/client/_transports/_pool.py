@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp.abc import AbstractCookieJar
 from yarl import URL
 
-from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig
+from httpdeck.client._config import ConnectionPoolConfig, HTTPClientConfig, check_proxy_url
 from httpdeck.client._deadlines import DeadlineSlots
 from httpdeck.client._exceptions import HTTPClientClosedError, HTTPClientError
 from httpdeck.client._safety import URLSafety
@@ -118,6 +118,10 @@ class ConnectionPool:
             msg = "Cannot start the connection pool: it was stopped. Create a new one."
             raise HTTPClientClosedError(msg)
         if self._session is None:
+            # Everything that can fail on a bad value runs before the session
+            # and its connector exist, so a failed start leaks no socket.
+            env_proxies = self._read_env_proxies()
+            proxies = [self.config.proxy, *env_proxies.values()]
             self._connector = _connector(self.config.pool, self.dns)
             self.cookie_jar = new_cookie_jar(self.config)
             self.deadlines = DeadlineSlots(asyncio.get_running_loop())
@@ -134,12 +138,35 @@ class ConnectionPool:
             # attempt counts, metrics and fault logs lie. httpdeck's own retry
             # policy decides instead.
             self._session._retry_connection = False
-            if self.config.trust_env and self.config.proxy is None:
-                self._env_proxies = urllib.request.getproxies_environment()
+            self._env_proxies = env_proxies
             # Proxies are the user's own choice: the safety gate does not refuse them.
-            proxies = [self.config.proxy, *self._env_proxies.values()]
             self.dns.trusted = frozenset(URL(p).raw_host or "" for p in proxies if p)
         return self._session
+
+    def _read_env_proxies(self) -> dict[str, str]:
+        """The proxy environment (when `trust_env` is on and no proxy is
+        configured), each proxy the client would use checked.
+
+        Raises `HTTPConfigError` naming the variable for a proxy URL without
+        a host (`HTTP_PROXY=http://`) or with a bad port; aiohttp would go
+        direct or fail on the first request.
+        """
+        if not self.config.trust_env or self.config.proxy is not None:
+            return {}
+        proxies = urllib.request.getproxies_environment()
+        for scheme in ("http", "https"):  # the only ones proxy_for() hands out
+            value = proxies.get(scheme)
+            if value is not None:
+                source = (
+                    f"The {scheme.upper()}_PROXY (or {scheme}_proxy) environment variable, "
+                    "read because HTTPClientConfig.trust_env is on,"
+                )
+                hint = (
+                    " Fix or unset the variable, or pass HTTPClientConfig(trust_env=False) "
+                    "to ignore the proxy environment."
+                )
+                check_proxy_url(value, source, hint=hint)
+        return proxies
 
     async def stop(self) -> None:
         """Close every connection. A stopped pool cannot be started again."""

@@ -18,13 +18,15 @@ from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConnectionError,
+    HTTPPoolTimeoutError,
     HTTPProtocolError,
     HTTPTimeoutError,
     HTTPValidationError,
     describe,
 )
 from httpdeck.client._limits import BodyLimit
-from httpdeck.client._models import STREAM, HttpResponse, Request
+from httpdeck.client._models import FRESH_CONNECTION, STREAM, HttpResponse, Request
+from httpdeck.client._retry import IDEMPOTENT_METHODS
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
 from httpdeck.client._transports._cookies import cookie_headers, keep_cookies
@@ -272,6 +274,9 @@ class AiohttpTransport:
             loop=session._loop,
             wheel=pool.deadlines,
         )
+        extensions = request.extensions
+        if extensions and extensions.get(FRESH_CONNECTION):
+            timing.fresh = True
         data: object = request.content
         watch: WriteWatch | None = None
         if isinstance(data, StreamBody):
@@ -309,12 +314,13 @@ class AiohttpTransport:
             error = self._send_error(exc, request, timing)
             if error is exc:
                 raise
+            if timing.reused:
+                error = stale_error(exc, error, request, timing)
             raise error from exc
         finally:
             CURRENT.reset(token)
         if "Set-Cookie" in response.headers:
             keep_cookies(jar, response.headers, request.url)
-        extensions = request.extensions
         if extensions and extensions.get(BODY_DEADLINE) is False:
             timing.finish()
         else:
@@ -363,7 +369,7 @@ class AiohttpTransport:
                 f"{self.config.pool.max_connections} were busy. Raise "
                 "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
             )
-            return HTTPTimeoutError(msg, request=request, sent=False, phase="pool")
+            return HTTPPoolTimeoutError(msg, request=request)
         if isinstance(exc, UnsafeAddressError):
             return _unsafe(exc, request)
         if isinstance(exc, ValueError) and not isinstance(exc, HTTPClientError):
@@ -376,6 +382,42 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         """Close the pool and its connections; the transport cannot be started again."""
         await self.pool.stop()
+
+
+_DEAD_CONNECTION = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError)
+
+
+def stale_error(
+    exc: BaseException, error: BaseException, request: Request, timing: RequestTiming
+) -> BaseException:
+    """`error`, or a stale-connection `HTTPConnectionError` when `request` may
+    be sent again on a new connection.
+
+    The rule (RFC 9112 section 9.3.1, "Retrying Requests"): the connection
+    came idle from the pool, the server closed or reset it before any byte of
+    a response arrived, the method is idempotent and the body can be sent
+    again. The request's bytes may have reached the server (`sent` stays
+    True), so a POST or PATCH is never re-sent this way: its bytes may have
+    reached a live server that acted on them. A timeout is not a dead
+    connection, nor is a failure on a new connection.
+    """
+    protocol = timing.protocol
+    if (
+        not isinstance(error, HTTPConnectionError)
+        or not isinstance(exc, _DEAD_CONNECTION)
+        or timing.expired
+        or protocol is None
+        or getattr(protocol, "answered", True)
+        or request.method not in IDEMPOTENT_METHODS
+        or not request.replayable
+    ):
+        return error
+    msg = (
+        f"The server closed a reused keep-alive connection without answering {describe(request)} "
+        f"(a stale connection: {type(exc).__name__}). The method is idempotent, so HTTPClient "
+        "sends it once more on a new connection."
+    )
+    return HTTPConnectionError(msg, request=request, sent=True, stale=True)
 
 
 def _unsafe(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLError:
