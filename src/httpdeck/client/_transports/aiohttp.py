@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
 
@@ -25,8 +25,17 @@ from httpdeck.client._exceptions import (
     describe,
 )
 from httpdeck.client._models import STREAM, HttpResponse, Request
-from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
+from httpdeck.client._safety import UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
+from httpdeck.client._transports import _common
+from httpdeck.client._transports._common import (
+    check_safety,
+    declared_too_large,
+    pool_timeout_error,
+    too_large_error,
+    unsafe_error,
+    write_timeout_error,
+)
 from httpdeck.client._transports._cookies import cookie_headers, keep_cookies
 from httpdeck.client._transports._deadline import (
     BODY_DEADLINE,
@@ -36,14 +45,6 @@ from httpdeck.client._transports._deadline import (
 )
 from httpdeck.client._transports._pool import ConnectionPool
 from httpdeck.client._transports._writes import WriteWatch
-
-# A seam for test tooling, never set by the client itself: httpdeck.testing's
-# network blocking (`--httpdeck-block-network`) installs an async check here that
-# raises HTTPConnectionError before any connection is made (or any DNS lookup by
-# aiohttp) to a host the test may not contact. Called with the request and the
-# proxy URL that would be used, if any.
-ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
-connect_guard: ConnectGuard | None = None
 
 
 def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
@@ -187,27 +188,14 @@ class _AiohttpStream:
         return b"".join(chunks)
 
     def _check_length(self, limit: int) -> None:
-        # A declared length is the size on the wire; only without a
-        # Content-Encoding is it also the size after decoding.
         response = self._response
         length = response.content_length
-        if (
-            length is not None
-            and length > limit
-            and "Content-Encoding" not in response.headers
-            and self._request.method != "HEAD"
-        ):
+        if declared_too_large(self._request, response.headers, length, limit):
             raise self._too_large(limit, declared=length)
 
     def _too_large(self, limit: int, *, declared: int | None = None) -> HTTPResponseTooLargeError:
         self._response.close()  # the rest of the body is never read: drop the connection
-        size = f"declares {declared} bytes" if declared is not None else "passed that size"
-        msg = (
-            f"The response to {describe(self._request)} {size}, over max_response_bytes="
-            f"{limit} (counted after decompression). Raise the limit for this request with "
-            "max_response_bytes=..., or read it with client.stream() and aiter_bytes()."
-        )
-        return HTTPResponseTooLargeError(msg, request=self._request, limit=limit)
+        return too_large_error(self._request, limit, declared=declared)
 
     async def aclose(self) -> None:
         self._response.release()
@@ -275,10 +263,10 @@ class AiohttpTransport:
         pool = self.pool
         # No proxy configured or in the environment: skip the lookup (the common case).
         proxy = pool.proxy_for(request.url) if pool.config.proxy or pool._env_proxies else None
-        if connect_guard is not None:
-            await connect_guard(request, proxy)
-        if self.pool.url_safety is not None:
-            await self._check_safety(request, proxy)
+        if _common.connect_guard is not None:
+            await _common.connect_guard(request, proxy)
+        if pool.url_safety is not None:
+            await check_safety(pool.dns, request, proxy)
         if request.timeout is None:
             timeout = self._default_timeout
             total, pool_wait = self._default_total, self._default_pool
@@ -323,11 +311,7 @@ class AiohttpTransport:
             if watch is not None and watch.expired and not timing.expired:
                 if isinstance(exc, asyncio.CancelledError) and watch.sender is not None:
                     watch.sender.uncancel()
-                msg = (
-                    f"{describe(request)}: the server accepted no part of a body chunk within "
-                    f"the write timeout of {watch.timeout}s; raise TimeoutConfig.write."
-                )
-                raise HTTPTimeoutError(msg, request=request, sent=True, phase="write") from exc
+                raise write_timeout_error(request, watch.timeout) from exc
             error = self._send_error(exc, request, timing)
             if error is exc:
                 raise
@@ -358,20 +342,6 @@ class AiohttpTransport:
             reason=response.reason or "",
         )
 
-    async def _check_safety(self, request: Request, proxy: str | None) -> None:
-        safety = self.pool.url_safety
-        assert safety is not None
-        host = request.url.raw_host or ""
-        try:
-            safety.check_host(host)
-            if proxy is not None:
-                # The proxy resolves the name itself; this lookup cannot be pinned.
-                await self.pool.dns.resolve(host, request.url.port or 0)
-        except UnsafeAddressError as exc:
-            raise _unsafe(exc, request) from exc
-        except OSError:
-            pass  # the proxy reports its own lookup failure
-
     def _send_error(
         self, exc: BaseException, request: Request, timing: RequestTiming
     ) -> BaseException:
@@ -379,15 +349,11 @@ class AiohttpTransport:
         if isinstance(exc, _ERRORS):
             return _map(exc, request, timing)
         if isinstance(exc, PoolTimeoutError):
-            msg = (
-                f"No connection became free for {describe(request)} within the pool timeout "
-                f"of {timing.pool_timeout}s: all max_connections="
-                f"{self.config.pool.max_connections} were busy. Raise "
-                "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
+            return pool_timeout_error(
+                request, timing.pool_timeout, self.config.pool.max_connections
             )
-            return HTTPTimeoutError(msg, request=request, sent=False, phase="pool")
         if isinstance(exc, UnsafeAddressError):
-            return _unsafe(exc, request)
+            return unsafe_error(exc, request)
         if isinstance(exc, ValueError) and not isinstance(exc, HTTPClientError):
             # aiohttp refuses control characters (CR, LF, NUL) while serialising
             # the head, before any byte is written.
@@ -398,15 +364,3 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         """Close the pool and its connections; the transport cannot be started again."""
         await self.pool.stop()
-
-
-def _unsafe(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLError:
-    msg = (
-        f"Refused {describe(request)}: the URL safety gate blocks {exc.host} -> {exc.address}, "
-        f"a {exc.reason} address. No connection was made. If this destination is trusted, "
-        "allow its network with ConnectionPool(url_safety=URLSafety(allow=[...])) or turn "
-        "HTTPClientConfig.url_safety off for this client."
-    )
-    return HTTPUnsafeURLError(
-        msg, request=request, host=exc.host, address=exc.address, reason=exc.reason
-    )

@@ -1,0 +1,112 @@
+"""Rules every real transport applies the same way, whatever library sends.
+
+- `connect_guard`: the seam test tooling uses to block the network.
+- `check_safety` / `unsafe_error`: the URL safety gate's check before a
+  proxied request, and the error it raises.
+- `declared_too_large` / `too_large_error`: `max_response_bytes`, counted
+  after decompression.
+- `pool_timeout_error`, `write_timeout_error`: the messages of the two
+  timeouts that no library reports the way httpdeck words them.
+
+Only error paths call into here, except the `connect_guard` check, so the
+hot path of the aiohttp transport pays one attribute lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from httpdeck.client._exceptions import HTTPResponseTooLargeError, HTTPTimeoutError, describe
+from httpdeck.client._models import Headers, Request
+from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
+from httpdeck.client._transports._connector import DNSCache
+
+# A seam for test tooling, never set by the client itself: httpdeck.testing's
+# network blocking (`--httpdeck-block-network`) installs an async check here that
+# raises HTTPConnectionError before any connection is made (or any DNS lookup) to
+# a host the test may not contact. Every real transport calls it first, with the
+# request and the proxy URL that would be used, if any.
+ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
+connect_guard: ConnectGuard | None = None
+
+
+async def check_safety(dns: DNSCache, request: Request, proxy: str | None) -> None:
+    """Refuse `request` when the safety gate of `dns` blocks its host.
+
+    Without a proxy the host's addresses are checked again when the
+    connection is made (and only checked addresses are connected to); through
+    a proxy, which resolves the name itself, the lookup here is the only check.
+    """
+    safety = dns.safety
+    assert safety is not None
+    host = request.url.raw_host or ""
+    try:
+        safety.check_host(host)
+        if proxy is not None:
+            await dns.resolve(host, request.url.port or 0)
+    except UnsafeAddressError as exc:
+        raise unsafe_error(exc, request) from exc
+    except OSError:
+        pass  # the proxy reports its own lookup failure
+
+
+def unsafe_error(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLError:
+    """The error for a host the URL safety gate refused."""
+    msg = (
+        f"Refused {describe(request)}: the URL safety gate blocks {exc.host} -> {exc.address}, "
+        f"a {exc.reason} address. No connection was made. If this destination is trusted, "
+        "allow its network with ConnectionPool(url_safety=URLSafety(allow=[...])) or turn "
+        "HTTPClientConfig.url_safety off for this client."
+    )
+    return HTTPUnsafeURLError(
+        msg, request=request, host=exc.host, address=exc.address, reason=exc.reason
+    )
+
+
+def declared_too_large(request: Request, headers: Headers, length: int | None, limit: int) -> bool:
+    """True when the declared `length` alone proves the body is over `limit`.
+
+    A declared length is the size on the wire; only without a
+    Content-Encoding is it also the size after decoding (and a HEAD
+    response declares the length of a body it does not send).
+    """
+    return (
+        length is not None
+        and length > limit
+        and "Content-Encoding" not in headers
+        and request.method != "HEAD"
+    )
+
+
+def too_large_error(
+    request: Request, limit: int, *, declared: int | None = None
+) -> HTTPResponseTooLargeError:
+    """The error for a body over `max_response_bytes` (declared or counted)."""
+    size = f"declares {declared} bytes" if declared is not None else "passed that size"
+    msg = (
+        f"The response to {describe(request)} {size}, over max_response_bytes="
+        f"{limit} (counted after decompression). Raise the limit for this request with "
+        "max_response_bytes=..., or read it with client.stream() and aiter_bytes()."
+    )
+    return HTTPResponseTooLargeError(msg, request=request, limit=limit)
+
+
+def pool_timeout_error(
+    request: Request, pool_timeout: float | None, max_connections: int
+) -> HTTPTimeoutError:
+    """The error for a request that found no free connection in time."""
+    msg = (
+        f"No connection became free for {describe(request)} within the pool timeout "
+        f"of {pool_timeout}s: all max_connections={max_connections} were busy. Raise "
+        "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
+    )
+    return HTTPTimeoutError(msg, request=request, sent=False, phase="pool")
+
+
+def write_timeout_error(request: Request, timeout: float | None) -> HTTPTimeoutError:
+    """The error for a peer that stopped accepting the request body."""
+    msg = (
+        f"{describe(request)}: the server accepted no part of a body chunk within "
+        f"the write timeout of {timeout}s; raise TimeoutConfig.write."
+    )
+    return HTTPTimeoutError(msg, request=request, sent=True, phase="write")
