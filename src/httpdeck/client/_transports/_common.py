@@ -5,8 +5,8 @@
   proxied request, and the error it raises.
 - `declared_too_large` / `too_large_error`: `max_response_bytes`, counted
   after decompression.
-- `pool_timeout_error`, `write_timeout_error`: the messages of the two
-  timeouts that no library reports the way httpdeck words them.
+- `..._error`: each transport error, worded once, so a failure reads the
+  same whichever transport met it (and an injected fault reads like both).
 
 Only error paths call into here, except the `connect_guard` check, so the
 hot path of the aiohttp transport pays one attribute lookup.
@@ -14,9 +14,16 @@ hot path of the aiohttp transport pays one attribute lookup.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 
-from httpdeck.client._exceptions import HTTPResponseTooLargeError, HTTPTimeoutError, describe
+from httpdeck.client._exceptions import (
+    HTTPConnectionError,
+    HTTPProtocolError,
+    HTTPResponseTooLargeError,
+    HTTPTimeoutError,
+    describe,
+)
 from httpdeck.client._models import Headers, Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
 from httpdeck.client._transports._connector import DNSCache
@@ -110,3 +117,67 @@ def write_timeout_error(request: Request, timeout: float | None) -> HTTPTimeoutE
         f"the write timeout of {timeout}s; raise TimeoutConfig.write."
     )
     return HTTPTimeoutError(msg, request=request, sent=True, phase="write")
+
+
+# -- the messages of the errors every transport maps -----------------------------
+
+
+def connect_timeout_error(request: Request) -> HTTPTimeoutError:
+    """The connect timeout ran out: nothing was sent."""
+    msg = f"Timed out connecting for {describe(request)}."
+    return HTTPTimeoutError(msg, request=request, sent=False, phase="connect")
+
+
+def read_timeout_error(request: Request) -> HTTPTimeoutError:
+    """The read timeout ran out between two reads of the response."""
+    msg = f"Timed out reading the response to {describe(request)}: no data within the read timeout."
+    return HTTPTimeoutError(msg, request=request, sent=True, phase="read")
+
+
+def total_timeout_error(
+    request: Request, total: float | None, *, sent: bool, pool_wait_included: bool
+) -> HTTPTimeoutError:
+    """httpdeck's own total deadline (`TimeoutConfig.total`) ran out."""
+    counted = "included" if pool_wait_included else "not included"
+    msg = (
+        f"{describe(request)} did not complete within its total timeout of "
+        f"{total}s (the wait for a pool slot {counted}); raise "
+        "TimeoutConfig.total or pass timeout=... for this request."
+    )
+    return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+
+
+def dns_error(request: Request, os_error: BaseException) -> HTTPConnectionError:
+    """The host name did not resolve: nothing was sent."""
+    msg = f"DNS lookup failed for {request.url.host!r} ({describe(request)}): {os_error}."
+    return HTTPConnectionError(msg, request=request, sent=False)
+
+
+def tls_error(request: Request, detail: object) -> HTTPConnectionError:
+    """The TLS handshake failed (a certificate, a protocol mismatch): nothing was sent."""
+    msg = f"TLS handshake failed for {describe(request)}: {detail}."
+    return HTTPConnectionError(msg, request=request, sent=False)
+
+
+def cannot_connect_error(request: Request, os_error: OSError) -> HTTPConnectionError:
+    """The TCP connection failed (refused, unreachable): nothing was sent."""
+    # asyncio words a refusal "Connect call failed"; say what the OS said.
+    errno = os_error.errno
+    reason = f"{os.strerror(errno)} [Errno {errno}]" if errno else str(os_error)
+    msg = (
+        f"Cannot connect to {request.url.host}:{request.url.port} for {describe(request)}: "
+        f"{reason}. Check that the server is up and listening on that host and port."
+    )
+    return HTTPConnectionError(msg, request=request, sent=False)
+
+
+def disconnected_error(request: Request) -> HTTPConnectionError:
+    """The server closed the connection after the request went out, before a response."""
+    msg = f"The server closed the connection before answering {describe(request)}."
+    return HTTPConnectionError(msg, request=request, sent=True)
+
+
+def body_error(request: Request, detail: object) -> HTTPProtocolError:
+    """The response body ended early or broke the framing."""
+    msg = f"The response body of {describe(request)} was cut short or malformed: {detail}."
+    return HTTPProtocolError(msg, request=request, sent=True)

@@ -9,7 +9,6 @@ reached the server.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -29,10 +28,18 @@ from httpdeck.client._safety import UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
 from httpdeck.client._transports import _common
 from httpdeck.client._transports._common import (
+    body_error,
+    cannot_connect_error,
     check_safety,
+    connect_timeout_error,
     declared_too_large,
+    disconnected_error,
+    dns_error,
     pool_timeout_error,
+    read_timeout_error,
+    tls_error,
     too_large_error,
+    total_timeout_error,
     unsafe_error,
     write_timeout_error,
 )
@@ -58,52 +65,33 @@ def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
 
 def map_error(exc: BaseException, request: Request) -> HTTPClientError:
     """Translate an aiohttp (or socket) exception into an httpdeck error."""
-    where = describe(request)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return HTTPTimeoutError(
-            f"Timed out connecting for {where}.", request=request, sent=False, phase="connect"
-        )
+        return connect_timeout_error(request)
     if isinstance(exc, aiohttp.ServerTimeoutError):
-        return HTTPTimeoutError(
-            f"Timed out reading the response to {where}: no data within the read timeout.",
-            request=request,
-            sent=True,
-            phase="read",
-        )
+        return read_timeout_error(request)
     if isinstance(exc, asyncio.TimeoutError):
         return HTTPTimeoutError(
-            f"{where} did not complete within its total timeout.",
+            f"{describe(request)} did not complete within its total timeout.",
             request=request,
             sent=True,
             phase="total",
         )
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        msg = f"DNS lookup failed for {request.url.host!r} ({where}): {exc.os_error}."
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return dns_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
-        msg = f"TLS handshake failed for {where}: {exc}."
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return tls_error(request, exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        # asyncio words a refusal "Connect call failed"; say what the OS said.
-        errno = exc.os_error.errno
-        reason = f"{os.strerror(errno)} [Errno {errno}]" if errno else str(exc.os_error)
-        msg = (
-            f"Cannot connect to {request.url.host}:{request.url.port} for {where}: {reason}. "
-            "Check that the server is up and listening on that host and port."
-        )
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return cannot_connect_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        msg = f"The server closed the connection before answering {where}."
-        return HTTPConnectionError(msg, request=request, sent=True)
+        return disconnected_error(request)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        msg = f"The response body of {where} was cut short or malformed: {exc}."
-        return HTTPProtocolError(msg, request=request, sent=True)
+        return body_error(request, exc)
     if isinstance(exc, aiohttp.ClientResponseError):
-        msg = f"The server sent a malformed response to {where}: {exc.message}."
+        msg = f"The server sent a malformed response to {describe(request)}: {exc.message}."
         return HTTPProtocolError(msg, request=request, sent=True)
     if isinstance(exc, aiohttp.InvalidURL):
         return HTTPValidationError(f"Invalid URL {str(exc.url)!r}.", request=request)
-    msg = f"Connection error for {where}: {type(exc).__name__}: {exc}."
+    msg = f"Connection error for {describe(request)}: {type(exc).__name__}: {exc}."
     return HTTPConnectionError(msg, request=request, sent=True)
 
 
@@ -209,12 +197,7 @@ def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> 
     if timing is not None and timing.expired:
         # httpdeck's own total deadline, or the connection it closed at expiry.
         sent = timing.phase == "request"
-        msg = (
-            f"{describe(request)} did not complete within its total timeout of "
-            f"{timing.total}s (the wait for a pool slot not included); raise "
-            "TimeoutConfig.total or pass timeout=... for this request."
-        )
-        return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+        return total_timeout_error(request, timing.total, sent=sent, pool_wait_included=False)
     if isinstance(exc, RuntimeError):
         return exc
     return map_error(exc, request)
