@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
+from aiohttp.http import HttpVersion11
 
 from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
@@ -93,6 +94,14 @@ def map_error(exc: BaseException, request: Request) -> HTTPClientError:
         return HTTPValidationError(f"Invalid URL {str(exc.url)!r}.", request=request)
     msg = f"Connection error for {describe(request)}: {type(exc).__name__}: {exc}."
     return HTTPConnectionError(msg, request=request, sent=True)
+
+
+_HTTP11 = "HTTP/1.1"
+
+
+def _version(response: aiohttp.ClientResponse) -> str:
+    version = response.version
+    return _HTTP11 if version is None else f"HTTP/{version.major}.{version.minor}"
 
 
 _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -323,6 +332,7 @@ class AiohttpTransport:
             request=request,
             url=response.url,
             reason=response.reason or "",
+            http_version=_HTTP11 if response.version is HttpVersion11 else _version(response),
         )
 
     def _send_error(
