@@ -61,7 +61,9 @@ class H2App:
                 "cookie": headers.get("cookie"),
                 "user_agent": headers.get("user-agent"),
             }
-            await _respond(send, 200, json.dumps(payload).encode(), [("content-type", "application/json")])
+            await _respond(
+                send, 200, json.dumps(payload).encode(), [("content-type", "application/json")]
+            )
         elif path.startswith("/status/"):
             await _respond(send, int(path.rsplit("/", 1)[1]), b"status")
         elif path == "/login":

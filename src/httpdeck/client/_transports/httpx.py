@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 
+from httpdeck.client._build import check_header
 from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._deadlines import DeadlineSlots
 from httpdeck.client._exceptions import (
@@ -167,10 +168,13 @@ class _PinnedBackend:
 
 
 def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """The first exception of `kind` down `exc`'s chain of causes."""
+    """The first exception of `kind` down `exc`'s chain of causes (an `OSError`
+    with an errno: anyio wraps the socket's own in one without)."""
     seen: BaseException | None = exc.__cause__ or exc.__context__
     for _ in range(10):
-        if seen is None or isinstance(seen, kind):
+        if seen is None:
+            return None
+        if isinstance(seen, kind) and (kind is not OSError or getattr(seen, "errno", None)):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
@@ -444,6 +448,10 @@ class HttpxTransport:
         assert jar is not None
         headers = cookie_headers(jar, request.url, request.headers)
         try:
+            # h11 refuses CR, LF and NUL in the head, h2 would send them: check
+            # here, before any byte is written, with the client's own rule.
+            for name, value in headers.items():
+                check_header(name, value)
             outgoing = self._httpx.Request(
                 request.method,
                 str(request.url),
@@ -484,6 +492,9 @@ class HttpxTransport:
     def _send_error(
         self, exc: BaseException, request: Request, timing: RequestTiming
     ) -> BaseException:
+        if isinstance(exc, HTTPValidationError) and exc.request is None:
+            msg = f"Cannot send {describe(request)}: {exc} Check the headers interceptors set."
+            return HTTPValidationError(msg, request=request)
         if isinstance(exc, HTTPClientError):
             return exc
         if isinstance(exc, self._httpx.PoolTimeout):
