@@ -247,12 +247,18 @@ class _HttpxStream:
     time (httpx inflates each chunk whole).
     """
 
-    __slots__ = ("_limit", "_request", "_response", "_timing")
+    __slots__ = ("_headers", "_limit", "_request", "_response", "_timing")
 
     def __init__(
-        self, response: httpx.Response, request: Request, timing: RequestTiming, limit: int | None
+        self,
+        response: httpx.Response,
+        headers: CIMultiDict[str],
+        request: Request,
+        timing: RequestTiming,
+        limit: int | None,
     ) -> None:
         self._response = response
+        self._headers = headers
         self._request = request
         self._timing = timing
         self._limit = limit
@@ -263,8 +269,8 @@ class _HttpxStream:
         received = 0
         try:
             if limit is not None:
-                length = _content_length(self._response)
-                if declared_too_large(self._request, self._headers(), length, limit):
+                length = _content_length(self._headers)
+                if declared_too_large(self._request, self._headers, length, limit):
                     raise await self._too_large(limit, declared=length)
             while True:
                 try:
@@ -287,9 +293,6 @@ class _HttpxStream:
         finally:
             timing.finish()
 
-    def _headers(self) -> CIMultiDict[str]:
-        return CIMultiDict(self._response.headers.multi_items())
-
     async def _too_large(
         self, limit: int, *, declared: int | None = None
     ) -> HTTPResponseTooLargeError:
@@ -305,8 +308,8 @@ class _HttpxStream:
             self._timing.finish()
 
 
-def _content_length(response: httpx.Response) -> int | None:
-    value = response.headers.get("Content-Length")
+def _content_length(headers: CIMultiDict[str]) -> int | None:
+    value = headers.get("Content-Length")
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
@@ -473,7 +476,7 @@ class HttpxTransport:
         extensions = request.extensions
         if extensions and extensions.get(BODY_DEADLINE) is False:
             timing.finish()
-        stream = _HttpxStream(response, request, timing, request.max_response_bytes)
+        stream = _HttpxStream(response, received, request, timing, request.max_response_bytes)
         content = None
         if extensions and extensions.get(STREAM) is False:
             content = await stream.aread()
