@@ -16,7 +16,7 @@ from aiohttp import web
 
 from conftest import Serve
 from httpdeck import HTTPClient, HTTPClientConfig, HTTPConnectionError
-from httpdeck.client._transports import aiohttp as transport_module
+from httpdeck.client._transports import _common as transport_module
 from httpdeck.testing._network import BlockedAttempt, HostPolicy, NetworkBlockedError, NetworkGuard
 
 pytestmark = pytest.mark.asyncio

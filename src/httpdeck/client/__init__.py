@@ -98,6 +98,7 @@ from httpdeck.client._transports._connector import Resolver
 from httpdeck.client._transports._pool import ConnectionPool
 from httpdeck.client._transports.aiohttp import AiohttpTransport
 from httpdeck.client._transports.base import Transport
+from httpdeck.client._transports.httpx import HttpxTransport
 
 __all__ = [
     "AiohttpTransport",
@@ -145,6 +146,7 @@ __all__ = [
     "HTTPValidationError",
     "HealthCheckResult",
     "HttpResponse",
+    "HttpxTransport",
     "InMemoryMetrics",
     "Interceptor",
     "InterceptorChain",

@@ -50,8 +50,7 @@ from httpdeck.client._multipart import Fields, multipart_options
 from httpdeck.client._observe import OBSERVER_KEY, Observer
 from httpdeck.client._redirects import REDIRECT_STATUSES, is_redirect, next_request
 from httpdeck.client._result import Err, Ok, Result
-from httpdeck.client._transports.aiohttp import AiohttpTransport
-from httpdeck.client._transports.base import Transport
+from httpdeck.client._transports.base import Transport, default_transport
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
 
@@ -134,7 +133,7 @@ class HTTPClient:
             msg = f"config must be an HTTPClientConfig, got {type(config).__name__}."
             raise TypeError(msg)
         self.config = config or HTTPClientConfig()
-        self._transport: Transport = transport or AiohttpTransport(self.config)
+        self._transport: Transport = transport or default_transport(self.config)
         self.interceptors = InterceptorChain(interceptors)
         # A pipeline given as `resilience` wins over the separate parts. Retry is
         # outside the breaker: the breaker judges each attempt (see docs/resilience.md).
@@ -157,7 +156,8 @@ class HTTPClient:
 
     @property
     def transport(self) -> Transport:
-        """The transport requests go through: the one passed in, else an `AiohttpTransport`."""
+        """The transport requests go through: the one passed in, else an `AiohttpTransport`
+        (an `HttpxTransport` with HTTP/2 when `HTTPClientConfig.http2` is on)."""
         return self._transport
 
     def is_started(self) -> bool:

@@ -174,6 +174,10 @@ class HTTPClientConfig:
             headers={"X-Team": "payments"},
         )
         ```
+
+    `http2=True` makes `HTTPClient` send through `HttpxTransport` with
+    HTTP/2 (the `http2` extra: `pip install 'httpdeck[http2]'`) instead of
+    the default aiohttp transport.
     """
 
     pool: ConnectionPoolConfig = field(default_factory=ConnectionPoolConfig)
@@ -189,6 +193,7 @@ class HTTPClientConfig:
     url_safety: bool = False
     secret_headers: tuple[str, ...] = DEFAULT_SECRET_HEADERS
     service_name: str | None = None
+    http2: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.pool, ConnectionPoolConfig):

@@ -62,6 +62,8 @@ class BodyLimit:
 def declared_length(headers: Mapping[str, str]) -> int | None:
     """The `Content-Length` header as an int, None when absent or not a number."""
     value = headers.get("Content-Length")
-    if value is None or not value.strip().isdigit():
+    if value is None:
         return None
-    return int(value)
+    value = value.strip()
+    # RFC 9110's 1*DIGIT: ASCII only ('²'.isdigit() is True) and of a sane length.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None

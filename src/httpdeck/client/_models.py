@@ -105,6 +105,8 @@ class HttpResponse:
     The verb methods return responses whose body is already read, so
     `content`, `text()` and `json()` work at once. Inside `client.stream()`
     the body is read with `aiter_bytes()`, `aiter_lines()` or `aread()`.
+    `http_version` is the protocol the response came over (`"HTTP/1.1"`,
+    `"HTTP/2"` through `HttpxTransport` with HTTP/2 negotiated).
     """
 
     __slots__ = (
@@ -112,6 +114,7 @@ class HttpResponse:
         "_stream",
         "elapsed",
         "headers",
+        "http_version",
         "reason",
         "request",
         "status",
@@ -129,6 +132,7 @@ class HttpResponse:
         url: URL | str | None = None,
         reason: str = "",
         elapsed: float = 0.0,
+        http_version: str = "HTTP/1.1",
     ) -> None:
         self.status = status
         self.headers: Headers = (
@@ -143,6 +147,7 @@ class HttpResponse:
             self.url = URL(url) if isinstance(url, str) else url
         self.reason = reason
         self.elapsed = elapsed
+        self.http_version = http_version
 
     @property
     def ok(self) -> bool:

@@ -198,7 +198,7 @@ class FakeTransport(_Routing):
     - `clock`: the `FakeClock` that response delays advance (a fresh one
       by default; share it with a retry policy to see backoff on one clock).
     - `passthrough_hosts`: requests to these hosts that match no route go
-      to `passthrough_transport` (a real `AiohttpTransport` by default).
+      to `passthrough_transport` (the real transport `HTTPClientConfig` picks by default).
     - `config`: the client config whose timeouts bound response delays.
 
     Like the real transport, it keeps the cookies that responses set and
@@ -315,11 +315,11 @@ class FakeTransport(_Routing):
         if host in self.passthrough_hosts:
             call.passthrough = True
             if self._passthrough is None:
-                from httpdeck.client._transports.aiohttp import AiohttpTransport
+                from httpdeck.client._transports.base import default_transport
 
                 # Without a jar of its own: the fake's jar serves both.
                 config = dataclasses.replace(self.config, cookie_jar=False)
-                self._passthrough = AiohttpTransport(config)
+                self._passthrough = default_transport(config)
             if isinstance(request.content, StreamBody):
                 request = dataclasses.replace(request, content=body)
             try:

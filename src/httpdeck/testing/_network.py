@@ -2,8 +2,8 @@
 
 Two layers, both active only while a test runs:
 
-- httpdeck's own client: a check on `AiohttpTransport`'s `connect_guard`
-  seam, before aiohttp resolves or connects, that raises the client's own
+- httpdeck's own client: a check on the transports' `connect_guard`
+  seam (`_transports._common`), before a transport resolves or connects, that raises the client's own
   `HTTPConnectionError` naming the request and how to allow the host.
 - everything else (httpx, requests, raw asyncio streams): `socket.socket.connect`
   and `connect_ex` are wrapped, and refuse with `NetworkBlockedError`, a
@@ -224,7 +224,7 @@ class NetworkGuard:
     @contextmanager
     def active(self) -> Iterator[NetworkGuard]:
         """Install both layers for the duration of the block; restore them after."""
-        from httpdeck.client._transports import aiohttp as transport_module
+        from httpdeck.client._transports import _common as transport_module
 
         saved = {name: socket.socket.__dict__.get(name) for name in ("connect", "connect_ex")}
         real_connect: _RealConnect = socket.socket.connect

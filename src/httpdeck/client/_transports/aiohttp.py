@@ -9,16 +9,15 @@ reached the server.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
+from aiohttp.http import HttpVersion11
 
 from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConnectionError,
-    HTTPPoolTimeoutError,
     HTTPProtocolError,
     HTTPTimeoutError,
     HTTPValidationError,
@@ -27,8 +26,23 @@ from httpdeck.client._exceptions import (
 from httpdeck.client._limits import BodyLimit
 from httpdeck.client._models import FRESH_CONNECTION, STREAM, HttpResponse, Request
 from httpdeck.client._retry import IDEMPOTENT_METHODS
-from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
+from httpdeck.client._safety import UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
+from httpdeck.client._transports import _common
+from httpdeck.client._transports._common import (
+    body_error,
+    cannot_connect_error,
+    check_safety,
+    connect_timeout_error,
+    disconnected_error,
+    dns_error,
+    pool_timeout_error,
+    read_timeout_error,
+    tls_error,
+    total_timeout_error,
+    unsafe_error,
+    write_timeout_error,
+)
 from httpdeck.client._transports._cookies import cookie_headers, keep_cookies
 from httpdeck.client._transports._deadline import (
     BODY_DEADLINE,
@@ -38,14 +52,6 @@ from httpdeck.client._transports._deadline import (
 )
 from httpdeck.client._transports._pool import ConnectionPool
 from httpdeck.client._transports._writes import WriteWatch
-
-# A seam for test tooling, never set by the client itself: httpdeck.testing's
-# network blocking (`--httpdeck-block-network`) installs an async check here that
-# raises HTTPConnectionError before any connection is made (or any DNS lookup by
-# aiohttp) to a host the test may not contact. Called with the request and the
-# proxy URL that would be used, if any.
-ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
-connect_guard: ConnectGuard | None = None
 
 
 def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
@@ -59,53 +65,42 @@ def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
 
 def map_error(exc: BaseException, request: Request) -> HTTPClientError:
     """Translate an aiohttp (or socket) exception into an httpdeck error."""
-    where = describe(request)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return HTTPTimeoutError(
-            f"Timed out connecting for {where}.", request=request, sent=False, phase="connect"
-        )
+        return connect_timeout_error(request)
     if isinstance(exc, aiohttp.ServerTimeoutError):
-        return HTTPTimeoutError(
-            f"Timed out reading the response to {where}: no data within the read timeout.",
-            request=request,
-            sent=True,
-            phase="read",
-        )
+        return read_timeout_error(request)
     if isinstance(exc, asyncio.TimeoutError):
         return HTTPTimeoutError(
-            f"{where} did not complete within its total timeout.",
+            f"{describe(request)} did not complete within its total timeout.",
             request=request,
             sent=True,
             phase="total",
         )
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        msg = f"DNS lookup failed for {request.url.host!r} ({where}): {exc.os_error}."
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return dns_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
-        msg = f"TLS handshake failed for {where}: {exc}."
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return tls_error(request, exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        # asyncio words a refusal "Connect call failed"; say what the OS said.
-        errno = exc.os_error.errno
-        reason = f"{os.strerror(errno)} [Errno {errno}]" if errno else str(exc.os_error)
-        msg = (
-            f"Cannot connect to {request.url.host}:{request.url.port} for {where}: {reason}. "
-            "Check that the server is up and listening on that host and port."
-        )
-        return HTTPConnectionError(msg, request=request, sent=False)
+        return cannot_connect_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        msg = f"The server closed the connection before answering {where}."
-        return HTTPConnectionError(msg, request=request, sent=True)
+        return disconnected_error(request)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        msg = f"The response body of {where} was cut short or malformed: {exc}."
-        return HTTPProtocolError(msg, request=request, sent=True)
+        return body_error(request, exc)
     if isinstance(exc, aiohttp.ClientResponseError):
-        msg = f"The server sent a malformed response to {where}: {exc.message}."
+        msg = f"The server sent a malformed response to {describe(request)}: {exc.message}."
         return HTTPProtocolError(msg, request=request, sent=True)
     if isinstance(exc, aiohttp.InvalidURL):
         return HTTPValidationError(f"Invalid URL {str(exc.url)!r}.", request=request)
-    msg = f"Connection error for {where}: {type(exc).__name__}: {exc}."
+    msg = f"Connection error for {describe(request)}: {type(exc).__name__}: {exc}."
     return HTTPConnectionError(msg, request=request, sent=True)
+
+
+_HTTP11 = "HTTP/1.1"
+
+
+def _version(response: aiohttp.ClientResponse) -> str:
+    version = response.version
+    return _HTTP11 if version is None else f"HTTP/{version.major}.{version.minor}"
 
 
 _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -201,12 +196,7 @@ def _map(exc: BaseException, request: Request, timing: RequestTiming | None) -> 
     if timing is not None and timing.expired:
         # httpdeck's own total deadline, or the connection it closed at expiry.
         sent = timing.phase == "request"
-        msg = (
-            f"{describe(request)} did not complete within its total timeout of "
-            f"{timing.total}s (the wait for a pool slot not included); raise "
-            "TimeoutConfig.total or pass timeout=... for this request."
-        )
-        return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+        return total_timeout_error(request, timing.total, sent=sent, pool_wait_included=False)
     if isinstance(exc, RuntimeError):
         return exc
     return map_error(exc, request)
@@ -255,10 +245,10 @@ class AiohttpTransport:
         pool = self.pool
         # No proxy configured or in the environment: skip the lookup (the common case).
         proxy = pool.proxy_for(request.url) if pool.config.proxy or pool._env_proxies else None
-        if connect_guard is not None:
-            await connect_guard(request, proxy)
-        if self.pool.url_safety is not None:
-            await self._check_safety(request, proxy)
+        if _common.connect_guard is not None:
+            await _common.connect_guard(request, proxy)
+        if pool.url_safety is not None:
+            await check_safety(pool.dns, request, proxy)
         if request.timeout is None:
             timeout = self._default_timeout
             total, pool_wait = self._default_total, self._default_pool
@@ -306,11 +296,7 @@ class AiohttpTransport:
             if watch is not None and watch.expired and not timing.expired:
                 if isinstance(exc, asyncio.CancelledError) and watch.sender is not None:
                     watch.sender.uncancel()
-                msg = (
-                    f"{describe(request)}: the server accepted no part of a body chunk within "
-                    f"the write timeout of {watch.timeout}s; raise TimeoutConfig.write."
-                )
-                raise HTTPTimeoutError(msg, request=request, sent=True, phase="write") from exc
+                raise write_timeout_error(request, watch.timeout) from exc
             error = self._send_error(exc, request, timing)
             if error is exc:
                 raise
@@ -340,21 +326,8 @@ class AiohttpTransport:
             request=request,
             url=response.url,
             reason=response.reason or "",
+            http_version=_HTTP11 if response.version is HttpVersion11 else _version(response),
         )
-
-    async def _check_safety(self, request: Request, proxy: str | None) -> None:
-        safety = self.pool.url_safety
-        assert safety is not None
-        host = request.url.raw_host or ""
-        try:
-            safety.check_host(host)
-            if proxy is not None:
-                # The proxy resolves the name itself; this lookup cannot be pinned.
-                await self.pool.dns.resolve(host, request.url.port or 0)
-        except UnsafeAddressError as exc:
-            raise _unsafe(exc, request) from exc
-        except OSError:
-            pass  # the proxy reports its own lookup failure
 
     def _send_error(
         self, exc: BaseException, request: Request, timing: RequestTiming
@@ -363,15 +336,11 @@ class AiohttpTransport:
         if isinstance(exc, _ERRORS):
             return _map(exc, request, timing)
         if isinstance(exc, PoolTimeoutError):
-            msg = (
-                f"No connection became free for {describe(request)} within the pool timeout "
-                f"of {timing.pool_timeout}s: all max_connections="
-                f"{self.config.pool.max_connections} were busy. Raise "
-                "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
+            return pool_timeout_error(
+                request, timing.pool_timeout, self.config.pool.max_connections
             )
-            return HTTPPoolTimeoutError(msg, request=request)
         if isinstance(exc, UnsafeAddressError):
-            return _unsafe(exc, request)
+            return unsafe_error(exc, request)
         if isinstance(exc, ValueError) and not isinstance(exc, HTTPClientError):
             # aiohttp refuses control characters (CR, LF, NUL) while serialising
             # the head, before any byte is written.
@@ -418,15 +387,3 @@ def stale_error(
         "sends it once more on a new connection."
     )
     return HTTPConnectionError(msg, request=request, sent=True, stale=True)
-
-
-def _unsafe(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLError:
-    msg = (
-        f"Refused {describe(request)}: the URL safety gate blocks {exc.host} -> {exc.address}, "
-        f"a {exc.reason} address. No connection was made. If this destination is trusted, "
-        "allow its network with ConnectionPool(url_safety=URLSafety(allow=[...])) or turn "
-        "HTTPClientConfig.url_safety off for this client."
-    )
-    return HTTPUnsafeURLError(
-        msg, request=request, host=exc.host, address=exc.address, reason=exc.reason
-    )

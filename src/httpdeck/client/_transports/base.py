@@ -4,7 +4,8 @@ A transport turns a `Request` into an `HttpResponse` whose body is a stream
 (`HttpResponse.stream`); it must not buffer a body it was not asked to
 buffer, and it raises only `HTTPClientError`s (transport errors carry the
 request and whether any byte was sent). The real transport is
-`AiohttpTransport`; the testing package adds in-memory, replaying and
+`AiohttpTransport` (`HttpxTransport`, over httpx with HTTP/2, is the
+other, with the `http2` extra); the testing package adds in-memory, replaying and
 fault-injecting ones, all behind this same protocol.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._models import HttpResponse, Request
 
 
@@ -30,3 +32,14 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release every connection; the transport is not used afterwards."""
         ...
+
+
+def default_transport(config: HTTPClientConfig) -> Transport:
+    """The real transport a client with `config` sends through when given none."""
+    if config.http2:
+        from httpdeck.client._transports.httpx import HttpxTransport
+
+        return HttpxTransport(config, http2=True)
+    from httpdeck.client._transports.aiohttp import AiohttpTransport
+
+    return AiohttpTransport(config)
