@@ -133,7 +133,9 @@ async def base_url_client() -> None:
         assert_type(api, BaseURLHTTPClient)
         result = await api.get("/users/42", params={"expand": "teams"})
         assert_type(result, Result[HttpResponse, HTTPClientError])
-        assert_type(await api.post("users", json={"name": "Ada"}), Result[HttpResponse, HTTPClientError])
+        assert_type(
+            await api.post("users", json={"name": "Ada"}), Result[HttpResponse, HTTPClientError]
+        )
         assert_type(await api.request("GET", "/users/42"), HttpResponse)
         assert_type(api.url_for("users"), URL)
         async with api.stream("GET", "/events") as streamed:

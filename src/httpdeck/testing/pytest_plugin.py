@@ -167,6 +167,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     _retry_testing(item.config)
+    from httpdeck.testing import _publish
+
+    _publish()  # the fixtures loaded the fake, the cassettes...: public names in tracebacks
     result = yield
     # The test body passed: now the fakes must have seen exactly what they expected.
     state = item.stash.get(TEST_STATE, None)
