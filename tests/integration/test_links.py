@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from aiohttp import web
-from conftest import Serve
 
+from conftest import Serve
 from httpdeck.client import HTTPClient
 
 pytestmark = pytest.mark.asyncio
