@@ -38,7 +38,9 @@ def __getattr__(name: str) -> object:
 def __dir__() -> list[str]:
     import httpdeck.client as client
 
-    names = {n for n, v in globals().items() if n.startswith("__") or _is_subpackage(v)}
+    names = {
+        n for n, v in globals().items() if n.startswith("__") or (n[0] != "_" and _is_subpackage(v))
+    }
     return sorted({"__version__", *client.__all__, *names})
 
 

@@ -100,7 +100,7 @@ def __getattr__(name: str) -> object:
 
 
 def _publish() -> None:
-    """Give every exported class and function whose module is loaded the public
+    """Give every exported class whose module is loaded the public
     `__module__` "httpdeck.testing", so tracebacks and reprs name
     `httpdeck.testing.UnmatchedRequestError`. Lazy exports cannot be renamed
     before their module loads: this runs on each export lookup and before each
@@ -108,7 +108,7 @@ def _publish() -> None:
     for name, module in _EXPORTS.items():
         loaded = sys.modules.get(module)
         value = getattr(loaded, name, None) if loaded is not None else None
-        if inspect.isclass(value) or inspect.isfunction(value):
+        if inspect.isclass(value):  # not functions: doctest finds them through it
             value.__module__ = __name__
 
 
