@@ -2,36 +2,29 @@
 
 How a page's examples run (the conventions a docs writer needs):
 
-- Each page's ```python blocks run in order, in one namespace, inside one
-  event loop: a later block sees the names an earlier one defined, and
-  top-level `await` and `async with` work. The namespace starts with
-  httpdeck's public names and httpdeck.testing's (as if `from httpdeck import *`
-  and `from httpdeck.testing import *` had run), and `docs_server`, the local
-  server (a `LocalServer`) that plays the example hosts.
-- Example hosts (`api.example.com`, `weather.example.com`, `api.example.test`,
-  ...) are answered by that local server on 127.0.0.1 (tests/docs_world.py
+- **Every ```python block pastes and runs as it is.** Each runs on its own,
+  in a fresh namespace (nothing injected: it imports what it uses), inside an
+  event loop, so top-level `await` and `async with` work as in `python -m
+  asyncio`. A block never sees the names another block defined.
+- The one visible set-up, documented on docs/index.md ("How the examples
+  run"): example hosts (`api.example.com`, `weather.example.com`,
+  `api.example.test`, ... the RFC 2606 names, which never reach a real
+  service) are answered by a local server on 127.0.0.1 (tests/docs_world.py
   lists what it serves); nothing else but 127.0.0.1 can be reached.
 - The page runs in a fresh temporary folder holding a copy of the project's
   `cassettes/`, so relative paths such as `cassettes/users.yaml` work.
 - A zero-argument `test_*` function a block defines is called (and awaited)
   right after the block, so example tests run too.
-- Hidden set-up goes in an HTML comment right before a block; it runs first,
-  in the same namespace, and does not show on the rendered page:
-
-      <!-- setup:
-      url = "https://api.example.com/users"
-      -->
-
+- `<!-- docs: module NAME.py -->` before a block makes it a module of the
+  page (the code under test the examples call): it is written to NAME.py in
+  the page's folder, and other blocks import from it as a reader would
+  (`from users import count_users`).
 - `<!-- docs: pytest -->` before a block makes it a test module: the page's
   test modules run under pytest, with httpdeck's plugin loaded, in a
-  generated project (pytest-asyncio strict mode), each file starting with
-  `from helpers import *`. helpers.py holds httpdeck's public names,
-  `pytest`, `web` (aiohttp.web) and every block marked `<!-- docs: helpers -->`
-  (such a block runs in the namespace as well); `<!-- helpers: ... -->` adds
-  hidden code to helpers.py (the code under test the examples call), and
-  `<!-- conftest: ... -->` to the project's conftest.py. The project runs twice: once
-  recording cassettes (`--httpdeck-record-mode=once`), once replaying them
-  with the network blocked; every test must pass both times.
+  generated project (pytest-asyncio strict mode) holding the page's modules.
+  The project's conftest.py only installs the example hosts' server. It runs
+  twice: once recording cassettes (`--httpdeck-record-mode=once`), once
+  replaying them with the network blocked; every test must pass both times.
 - `<!-- check: assert ... -->` right after a block runs after it, hidden too:
   it asserts what the example's comments claim.
 - `<!-- docs: skip-run: why -->` before a block leaves it out. Keep it for
@@ -46,6 +39,7 @@ import asyncio
 import inspect
 import re
 import shutil
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,26 +67,30 @@ class Block:
     page: Path
     line: int
     code: str
-    setup: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
-    kind: str = "run"  # "run", "pytest", "helpers" or "skip"
+    setup: list[str] = field(default_factory=list)  # legacy pages only
+    kind: str = "run"  # "run", "pytest", "module" or "skip"
+    module: str = ""  # the file name of a "module" block
     reason: str = ""
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        page = self.page.relative_to(ROOT) if self.page.is_relative_to(ROOT) else self.page.name
+        return f"{page}:{self.line}"
 
 
 @dataclass
 class Page:
     path: Path
     blocks: list[Block]
-    conftest: list[str]
-    helpers: list[str]
 
     @property
     def runnable(self) -> list[Block]:
-        return [block for block in self.blocks if block.kind in ("run", "helpers")]
+        return [block for block in self.blocks if block.kind == "run"]
+
+    @property
+    def modules(self) -> list[Block]:
+        return [block for block in self.blocks if block.kind == "module"]
 
     @property
     def test_modules(self) -> list[Block]:
@@ -103,12 +101,30 @@ class Page:
         return [block for block in self.blocks if block.kind == "skip"]
 
 
+# Pages still written the old way: their blocks run in order in one namespace
+# that starts with httpdeck's and httpdeck.testing's public names (and
+# `docs_server`), and may have hidden `<!-- setup: ... -->` code. Each is
+# converted to self-contained blocks and then removed from this set; no page
+# may be added to it.
+LEGACY_PAGES = {
+    ROOT / "docs" / name
+    for name in (
+        "cassettes.md",
+        "client.md",
+        "di.md",
+        "fake.md",
+        "faults.md",
+        "redirects-and-safety.md",
+        "streaming.md",
+    )
+}
+
+
 def parse(path: Path) -> Page:
     """The page's python blocks, each with the HTML-comment directives before it."""
+    legacy = path in LEGACY_PAGES
     lines = path.read_text().splitlines()
     blocks: list[Block] = []
-    conftest: list[str] = []
-    helpers: list[str] = []
     index = 0
     text_since_block: list[str] = []
     while index < len(lines):
@@ -143,16 +159,21 @@ def parse(path: Path) -> Page:
             continue
         block = Block(path, start + 1, "\n".join(body))
         for directive in pending:
-            if directive.startswith("setup:"):
+            if legacy and directive.startswith("setup:"):
                 block.setup.append(textwrap.dedent(directive.removeprefix("setup:")).strip("\n"))
-            elif directive.startswith("conftest:"):
-                conftest.append(textwrap.dedent(directive.removeprefix("conftest:")))
-            elif directive.startswith("helpers:"):
-                helpers.append(textwrap.dedent(directive.removeprefix("helpers:")))
+            elif directive.startswith(("setup:", "conftest:", "helpers:")):
+                msg = (
+                    f"{block.where}: hidden code ({directive.split(':')[0]}:) would inject "
+                    "names a reader does not see; put it in the block, or in a visible "
+                    "`<!-- docs: module NAME.py -->` block"
+                )
+                raise AssertionError(msg)
             elif directive == "docs: pytest":
                 block.kind = "pytest"
-            elif directive == "docs: helpers":
-                block.kind = "helpers"
+            elif directive.startswith("docs: module "):
+                block.kind = "module"
+                block.module = directive.removeprefix("docs: module ").strip()
+                assert re.fullmatch(r"[a-z_]+\.py", block.module), block.where
             elif directive.startswith("docs: skip-run:"):
                 block.kind = "skip"
                 block.reason = directive.removeprefix("docs: skip-run:").strip()
@@ -166,7 +187,7 @@ def parse(path: Path) -> Page:
         assert blocks, f"{path.name}: a docs directive but no python block"
         assert body.startswith("check:"), f"{path.name}: a stray docs directive at the end"
         blocks[-1].checks.append(textwrap.dedent(body.removeprefix("check:")).strip("\n"))
-    return Page(path, blocks, conftest, helpers)
+    return Page(path, blocks)
 
 
 PARSED = {page: parse(page) for page in PAGES}
@@ -180,14 +201,9 @@ RUNNABLE = [page for page, parsed in PARSED.items() if parsed.runnable]
 WITH_TESTS = [page for page, parsed in PARSED.items() if parsed.test_modules]
 
 
-def _namespace(world: DocsWorld) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "docs_example"}
-    for name in httpdeck.__all__:
-        namespace[name] = getattr(httpdeck, name)
-    for name in httpdeck.testing.__all__:
-        namespace[name] = getattr(httpdeck.testing, name)
-    namespace["docs_server"] = world.server
-    return namespace
+def _namespace() -> dict[str, Any]:
+    """What a pasted snippet starts with: nothing but its module name."""
+    return {"__name__": "docs_example"}
 
 
 CLIENTS = (httpdeck.HTTPClient, httpdeck.BaseURLHTTPClient)
@@ -255,15 +271,34 @@ def _fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TESTING, "max_attempts", TESTING.max_attempts)
 
 
+def _write_modules(page: Page, folder: Path) -> None:
+    for block in page.modules:
+        (folder / block.module).write_text(block.code + "\n")
+
+
+BLOCKS = [block for page in RUNNABLE if page not in LEGACY_PAGES for block in PARSED[page].runnable]
+LEGACY = [page for page in RUNNABLE if page in LEGACY_PAGES]
+
+
+def _legacy_namespace(world: DocsWorld) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    for name in httpdeck.__all__:
+        namespace[name] = getattr(httpdeck, name)
+    for name in httpdeck.testing.__all__:
+        namespace[name] = getattr(httpdeck.testing, name)
+    namespace["docs_server"] = world.server
+    return namespace
+
+
 @pytest.mark.asyncio
-@pytest.mark.parametrize("page", RUNNABLE, ids=_ids(RUNNABLE))
-async def test_the_examples_of_a_page_run(
+@pytest.mark.parametrize("page", LEGACY, ids=_ids(LEGACY))
+async def test_the_examples_of_a_legacy_page_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fresh_folder(tmp_path, monkeypatch)
     world = DocsWorld()
     async with world.running():
-        namespace = _namespace(world)
+        namespace = _legacy_namespace(world)
         clients: list[Any] = []
         try:
             for block in PARSED[page].runnable:
@@ -278,24 +313,43 @@ async def test_the_examples_of_a_page_run(
                     exc.add_note(f"in the example at {block.where}:\n{code}")
                     raise
         finally:
-            # Examples may leave a client open (a fragment such as `client =
-            # HTTPClient(...)` used by the next one); close them with the page.
             for client in {id(client): client for client in clients}.values():
                 await client.stop()
 
 
-HELPERS_HEADER = """\
-# Generated by tests/test_docs_examples.py: what every test module of the page imports.
-import asyncio
-import json
-import re
+def test_the_legacy_pages_still_exist() -> None:
+    # A converted page leaves LEGACY_PAGES; a renamed one must not linger in it.
+    assert all(page.is_file() for page in LEGACY_PAGES), sorted(map(str, LEGACY_PAGES))
 
-import pytest
-from aiohttp import web
 
-from httpdeck import *
-from httpdeck.testing import *
-"""
+@pytest.mark.asyncio
+@pytest.mark.parametrize("block", BLOCKS, ids=[block.where for block in BLOCKS])
+async def test_every_example_runs_on_its_own(
+    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fresh_folder(tmp_path, monkeypatch)
+    _write_modules(PARSED[block.page], tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module in PARSED[block.page].modules:  # a fresh import for each example
+        monkeypatch.delitem(sys.modules, module.module.removesuffix(".py"), raising=False)
+    world = DocsWorld()
+    async with world.running():
+        namespace = _namespace()
+        clients: list[Any] = []
+        try:
+            await _run(block.code, namespace, block.where, clients)
+            for check in block.checks:
+                await _run(check, namespace, f"{block.where} (check)", clients)
+        except BaseException as exc:
+            code = textwrap.indent(block.code, "    ")
+            exc.add_note(f"in the example at {block.where}:\n{code}")
+            raise
+        finally:
+            # An example may leave a client open (`client = HTTPClient(...)`, as a
+            # reader's module would): close it after the example.
+            for client in {id(client): client for client in clients}.values():
+                await client.stop()
+
 
 CONFTEST_HEADER = f"""\
 # Generated by tests/test_docs_examples.py.
@@ -316,20 +370,15 @@ def test_the_test_modules_of_a_page_pass_recording_then_replaying(
     page: Path, pytester: pytest.Pytester
 ) -> None:
     parsed = PARSED[page]
-    helpers = [HELPERS_HEADER, *parsed.helpers]
-    for block in parsed.blocks:
-        if block.kind == "helpers":
-            helpers += [*block.setup, block.code]
-    pytester.makepyfile(helpers="\n\n".join(helpers))
-    pytester.makeconftest(CONFTEST_HEADER + "\n\n".join(parsed.conftest))
+    _write_modules(parsed, pytester.path)
+    pytester.makeconftest(CONFTEST_HEADER)
     pytester.makeini(
         "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\naddopts = --strict-markers\n"
     )
     modules = {}
     for number, block in enumerate(parsed.test_modules):
-        source = "\n\n".join(["from helpers import *", *block.setup, block.code])
-        modules[f"test_{page.stem.replace('-', '_')}_{number}"] = source
+        modules[f"test_{page.stem.replace('-', '_')}_{number}"] = block.code
     pytester.makepyfile(**modules)
     quiet = [
         "-p",
@@ -368,16 +417,19 @@ def test_skipped_examples_are_rare_and_say_why() -> None:
 SAMPLE = """\
 # A page
 
-<!-- setup:
-x = 1
--->
+<!-- docs: module shapes.py -->
+```python
+SIDES = 4
+```
 
 ```python
-y = x + 1
+from shapes import SIDES
+
+y = SIDES + 1
 ```
 
 <!-- check:
-assert y == 2
+assert y == 5
 -->
 
 <!-- docs: skip-run: shown only -->
@@ -394,16 +446,35 @@ echo not python
 def test_directives_attach_to_their_blocks(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(SAMPLE)
-    first, second = parse(page).blocks
-    assert (first.setup, first.code, first.checks) == (["x = 1"], "y = x + 1", ["assert y == 2"])
+    module, first, second = parse(page).blocks
+    assert (module.kind, module.module) == ("module", "shapes.py")
+    assert (first.code, first.checks) == (
+        "from shapes import SIDES\n\ny = SIDES + 1",
+        ["assert y == 5"],
+    )
     assert (second.kind, second.reason) == ("skip", "shown only")
+
+
+@pytest.mark.parametrize("hidden", ["setup", "helpers", "conftest"])
+def test_hidden_code_before_a_block_is_refused(tmp_path: Path, hidden: str) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(f"<!-- {hidden}:\nx = 1\n-->\n\n```python\nprint(x)\n```\n")
+    with pytest.raises(AssertionError, match="would inject names a reader does not see"):
+        parse(page)
 
 
 def test_a_directive_before_a_non_python_block_is_an_error(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
-    page.write_text("<!-- setup:\nx = 1\n-->\n\n```shell\necho\n```\n")
+    page.write_text("<!-- docs: pytest -->\n\n```shell\necho\n```\n")
     with pytest.raises(AssertionError, match="a docs directive before a non-python block"):
         parse(page)
+
+
+@pytest.mark.asyncio
+async def test_an_example_starts_with_no_names() -> None:
+    with pytest.raises(NameError, match="HTTPClient"):
+        await _run("HTTPClient", _namespace(), "page.md:1")
+    await _run("from httpdeck import HTTPClient\nHTTPClient", _namespace(), "page.md:5")
 
 
 @pytest.mark.asyncio

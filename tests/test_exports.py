@@ -23,6 +23,7 @@ import yaml
 
 import httpdeck
 import httpdeck.client
+import httpdeck.testing
 
 CLIENT_DIR = Path(httpdeck.client.__file__).parent
 
@@ -166,8 +167,13 @@ def _member_docstring(owner: type, name: str, function: types.FunctionType) -> s
     if function.__name__ == name or name == "__call__":  # `__call__` is not rendered
         return (function.__doc__ or "").strip()
     # An alias (`aclose = stop`): the reference shows the string literal after it.
-    (tree,) = ast.parse(textwrap.dedent(inspect.getsource(owner))).body
-    assert isinstance(tree, ast.ClassDef)
+    # Found through the function's file: the class's __module__ is the public one.
+    module = ast.parse(Path(function.__code__.co_filename).read_text())
+    (tree,) = [
+        node
+        for node in ast.walk(module)
+        if isinstance(node, ast.ClassDef) and node.name == owner.__name__
+    ]
     return (_docstring_after(tree.body, name) or "").strip()
 
 
@@ -210,13 +216,68 @@ def test_the_api_reference_renders_members_inherited_from_private_bases() -> Non
     )
 
 
-@pytest.mark.parametrize("name", httpdeck.client.__all__)
-def test_exported_classes_and_functions_come_from_private_modules(name: str) -> None:
-    value = getattr(httpdeck.client, name)
-    module = getattr(value, "__module__", None)
-    if inspect.isclass(value) or inspect.isfunction(value):
-        assert module is not None
-        assert module.startswith("httpdeck.client._")
+EXPORTED = [
+    *((f"httpdeck.{name}", "httpdeck") for name in httpdeck.__all__ if name != "__version__"),
+    *((f"httpdeck.testing.{name}", "httpdeck.testing") for name in httpdeck.testing.__all__),
+]
+
+
+@pytest.mark.parametrize(("path", "public"), EXPORTED, ids=[path for path, _ in EXPORTED])
+def test_exported_classes_carry_their_public_module(path: str, public: str) -> None:
+    value = getattr(importlib.import_module(public), path.rpartition(".")[2])
+    if inspect.isclass(value):
+        assert value.__module__ == public, f"{path}.__module__ is {value.__module__!r}"
+
+
+def test_the_top_level_dir_holds_only_the_api() -> None:
+    import httpdeck.cli  # a loaded submodule is listed, as for any package
+
+    names = [name for name in dir(httpdeck) if not name.startswith("__")]
+    extra = set(names) - set(httpdeck.__all__) - {"cli", "client", "testing"}
+    assert not extra, f"dir(httpdeck) shows names that are not its API: {sorted(extra)}"
+    testing_extra = {n for n in dir(httpdeck.testing) if not n.startswith("__")} - set(
+        httpdeck.testing.__all__
+    )
+    assert not testing_extra, sorted(testing_extra)
+
+
+def test_tracebacks_name_the_public_modules() -> None:
+    # In a fresh interpreter: the fake's own import of the router must not leave
+    # `httpdeck.testing._router.UnmatchedRequestError` in the traceback.
+    _fresh_interpreter(
+        """
+        import asyncio, traceback
+        from httpdeck import HTTPClient
+        from httpdeck.testing import FakeHTTPClient
+
+        async def main():
+            async with FakeHTTPClient() as fake:
+                try:
+                    await fake.get("http://api.test/nowhere")
+                except Exception:
+                    return traceback.format_exc()
+
+        text = asyncio.run(main()).splitlines()[-20:]
+        last = [line for line in text if "UnmatchedRequestError" in line][0]
+        assert last.startswith("httpdeck.testing.UnmatchedRequestError: "), last
+        assert repr(HTTPClient).startswith("<class 'httpdeck.HTTPClient'"), repr(HTTPClient)
+        """
+    )
+
+
+def test_circuit_state_is_a_str_enum() -> None:
+    import enum
+
+    assert issubclass(httpdeck.CircuitState, enum.StrEnum)
+    assert httpdeck.CircuitState.OPEN == "open"
+    assert f"{httpdeck.CircuitState.HALF_OPEN}" == "half_open"
+
+
+def test_config_loads_from_env_with_public_module_names() -> None:
+    config = httpdeck.HTTPClientConfig.from_env(
+        environ={"HTTPDECK_HTTP__POOL__MAX_CONNECTIONS": "7"}
+    )
+    assert config.pool.max_connections == 7
 
 
 def _fresh_interpreter(code: str) -> None:

@@ -10,14 +10,15 @@ not pay for importing aiohttp. `from httpdeck import HTTPClient` works as usual.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import types
+import typing
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from httpdeck.client import *  # noqa: F403 - the curated client API is the top-level API
     from httpdeck.client._config import __version__ as __version__
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "__version__":
         from httpdeck.client._config import __version__ as __version__
 
@@ -37,4 +38,14 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     import httpdeck.client as client
 
-    return sorted({*globals(), "__version__", *client.__all__})
+    names = {
+        n for n, v in globals().items() if n.startswith("__") or (n[0] != "_" and _is_subpackage(v))
+    }
+    return sorted({"__version__", *client.__all__, *names})
+
+
+def _is_subpackage(value: object) -> bool:
+    return isinstance(value, types.ModuleType) and value.__name__.startswith("httpdeck.")
+
+
+del typing

@@ -21,6 +21,7 @@ from httpdeck._demo_report import ProgressBar, Style, table
 from httpdeck.client import (
     AiohttpTransport,
     CircuitBreaker,
+    Err,
     HTTPCircuitOpenError,
     HTTPClient,
     HTTPClientConfig,
@@ -88,16 +89,17 @@ async def run_chaos(out: TextIO, base: URL, config: HTTPClientConfig) -> ChaosOu
         config, transport=transport, retry_policy=retry, circuit_breaker=breaker
     ) as client:
         for n in range(REQUESTS):
-            try:
-                result = await client.get(base / "users" / str(n % 2 + 1))
-                transport.injector.run.outcome(result)
-                ok += result.is_ok()
-            except HTTPCircuitOpenError as error:
-                transport.injector.run.outcome(error)
-                refused += 1
-            except HTTPRetryExhaustedError as error:
-                transport.injector.run.outcome(error)
-                gave_up += 1
+            result = await client.get(base / "users" / str(n % 2 + 1))
+            match result:
+                case Err(HTTPCircuitOpenError() as error):
+                    transport.injector.run.outcome(error)
+                    refused += 1
+                case Err(HTTPRetryExhaustedError() as error):
+                    transport.injector.run.outcome(error)
+                    gave_up += 1
+                case _:
+                    transport.injector.run.outcome(result)
+                    ok += result.is_ok()
             clock.advance(STEP)
             bar.update(n + 1, f"ok {ok}  refused by the breaker {refused}  gave up {gave_up}")
             if pace:

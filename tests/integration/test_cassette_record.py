@@ -206,7 +206,7 @@ async def test_base_url_clients_record_and_replay(tmp_path: Path) -> None:
         BaseURLHTTPClient(base) as api,
         use_cassette(api, path, record_mode="none", cache_dir=False),
     ):
-        assert (await api.get("/users/7")).json() == {"id": 7, "name": "Ann"}
+        assert (await api.get("/users/7")).unwrap().json() == {"id": 7, "name": "Ann"}
     assert json.loads(path.read_text())["interactions"][0]["request"]["uri"] == str(
         base / "users/7"
     )

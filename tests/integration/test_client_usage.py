@@ -25,6 +25,7 @@ from httpdeck import (
     HTTPInterceptorError,
     HTTPRedirectError,
     HttpResponse,
+    HTTPStatusError,
     HTTPTimeoutError,
     HTTPValidationError,
     Ok,
@@ -126,14 +127,14 @@ async def test_base_url_joins_relative_paths(
 ) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(str(base) + "/echo" + base_path) as api:
-        response = await api.get(path)
+        response = (await api.get(path)).unwrap()
     assert response.json()["path"] == expected
 
 
 async def test_base_url_keeps_the_query_of_the_path(serve: Serve) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(base / "echo") as api:
-        response = await api.get("search?q=a", params={"page": 2})
+        response = (await api.get("search?q=a", params={"page": 2})).unwrap()
     assert response.json()["query"] == [["q", "a"], ["page", "2"]]
 
 
@@ -141,7 +142,7 @@ async def test_base_url_passes_absolute_urls_through(serve: Serve) -> None:
     base = await serve(echo_app())
     other = await serve(echo_app())
     async with BaseURLHTTPClient(base / "v1") as api:
-        response = await api.get(other / "echo" / "elsewhere")
+        response = (await api.get(other / "echo" / "elsewhere")).unwrap()
     assert response.url.port == other.port
     assert response.json()["path"] == "/echo/elsewhere"
 
@@ -159,16 +160,19 @@ async def test_base_url_merges_default_headers(serve: Serve) -> None:
     async with BaseURLHTTPClient(
         base, headers={"X-Env": "test", "X-Key": "k1"}, config=config
     ) as api:
-        seen = (await api.get("echo", headers={"X-Key": "k2"})).json()["headers"]
+        seen = (await api.get("echo", headers={"X-Key": "k2"})).unwrap().json()["headers"]
     assert (seen["x-team"], seen["x-env"], seen["x-key"]) == ("payments", "test", "k2")
 
 
 @pytest.mark.parametrize("status", [404, 500])
-async def test_base_url_returns_error_statuses(serve: Serve, status: int) -> None:
+async def test_base_url_returns_error_statuses_as_err(serve: Serve, status: int) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(base) as api:
-        response = await api.get(f"status/{status}")
-    assert response.status == status
+        error = (await api.get(f"status/{status}")).unwrap_err()
+        response = await api.request("GET", f"status/{status}")
+    assert isinstance(error, HTTPStatusError)
+    assert error.status == status
+    assert response.status == status  # request() returns the response whatever its status
     assert not response.ok
 
 
@@ -176,25 +180,27 @@ async def test_base_url_returns_error_statuses(serve: Serve, status: int) -> Non
 async def test_base_url_verbs(serve: Serve, verb: str) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(base) as api:
-        response = await getattr(api, verb)("/echo")
+        response = (await getattr(api, verb)("/echo")).unwrap()
     assert response.headers["X-Method"] == verb.upper()
 
 
-async def test_base_url_raises_on_transport_failure() -> None:
+async def test_base_url_returns_a_transport_failure_as_err() -> None:
     with refused_url() as url:
         async with BaseURLHTTPClient(url.origin()) as api:
-            with pytest.raises(HTTPConnectionError) as info:
-                await api.get("/anything")
-    assert info.value.sent is False
+            error = (await api.get("/anything")).unwrap_err()
+            with pytest.raises(HTTPConnectionError):
+                await api.request("GET", "/anything")
+    assert isinstance(error, HTTPConnectionError)
+    assert error.sent is False
 
 
 async def test_base_url_timeout_is_the_total_timeout(serve: Serve) -> None:
     base = await serve(echo_app())
     async with BaseURLHTTPClient(base, timeout=0.1) as api:
         assert api.client.config.timeouts.total == 0.1
-        with pytest.raises(HTTPTimeoutError) as info:
-            await api.get("/forever")
-    assert info.value.phase == "total"
+        error = (await api.get("/forever")).unwrap_err()
+    assert isinstance(error, HTTPTimeoutError)
+    assert error.phase == "total"
 
 
 async def test_base_url_starts_lazily_and_closes(serve: Serve) -> None:
@@ -231,9 +237,15 @@ async def test_base_url_over_an_existing_client(serve: Serve) -> None:
     base = await serve(echo_app())
     async with HTTPClient(HTTPClientConfig(headers={"X-Shared": "1"})) as shared:
         api = BaseURLHTTPClient(base / "echo", client=shared)
-        response = await api.get("x")
+        response = (await api.get("x")).unwrap()
         assert response.json()["headers"]["x-shared"] == "1"
         assert api.client is shared
+        await api.close()
+        assert not shared.is_closed  # handed in: its owner closes it
+        assert not api.is_started()
+        with pytest.raises(HTTPClientClosedError):
+            await api.get("x")
+        assert (await shared.get(base / "echo" / "x")).unwrap().status == 200
 
 
 # -- interceptors over the real transport ------------------------------------------------------

@@ -338,8 +338,8 @@ PER_TEST_OBJECTS = """
         async def test_a_failure_opens_this_tests_breaker(self, httpdeck_fake, attempt):
             httpdeck_fake.route("GET", URL).respond(503)
             assert (await httpdeck_fake.get(URL)).unwrap_err().status == 503
-            with pytest.raises(HTTPCircuitOpenError):
-                await httpdeck_fake.get(URL)
+            refused = (await httpdeck_fake.get(URL)).unwrap_err()
+            assert isinstance(refused, HTTPCircuitOpenError)
             await httpdeck_fake.clock.sleep(10)
             assert httpdeck_fake.metrics.count("http.request.status") == 1
 
@@ -374,3 +374,20 @@ def test_marker_options_with_state_take_a_factory_called_per_test(
     project.tests(PER_TEST_OBJECTS)
     result = project.run()
     result.assert_outcomes(passed=5)
+
+
+def test_a_route_asserted_not_called_passes_the_teardown_check(pytester: pytest.Pytester) -> None:
+    project = Project(pytester)
+    project.tests(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_deleting_is_never_attempted(httpdeck_fake):
+            remove = httpdeck_fake.route("DELETE", "https://api.example.com/users/1")
+            httpdeck_fake.route("GET", "https://api.example.com/users/1").respond(json={})
+            (await httpdeck_fake.get("https://api.example.com/users/1")).unwrap()
+            remove.assert_not_called()
+        """
+    )
+    project.run().assert_outcomes(passed=1)

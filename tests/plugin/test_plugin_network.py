@@ -55,6 +55,7 @@ TESTS = """
     import socket
 
     import aiohttp
+    import httpx
     import pytest
 
     from httpdeck import HTTPConnectionError
@@ -82,6 +83,23 @@ TESTS = """
         async with aiohttp.ClientSession() as session:
             with pytest.raises(aiohttp.ClientConnectorError, match="httpdeck blocked"):
                 await session.get(f"http://127.0.0.2:{forbidden.port}/")
+        assert forbidden.connections == 0
+
+    @pytest.mark.parametrize("host", ["127.0.0.2", "localhost"])
+    async def test_other_clients_errors_carry_the_block_message(forbidden, host):
+        url = f"http://{host}:{forbidden.port}/users"
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.ClientConnectorError) as aio:
+                await session.get(url)
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(httpx.ConnectError) as hx:
+                await client.get(url)
+        for error in (aio.value, hx.value):
+            text = str(error)
+            assert "httpdeck blocked a connection to" in text, text
+            assert "--httpdeck-block-network" in text, text
+            assert "add the host to --httpdeck-allow-hosts" in text, text
+            assert "@pytest.mark.httpdeck_block_network(allow_hosts=[...])" in text, text
         assert forbidden.connections == 0
 
     @pytest.mark.httpdeck_block_network(allow_hosts=["localhost"])
@@ -128,7 +146,7 @@ def test_block_network_blocks_real_connections_to_hosts_not_allowed(
     project.conftest(CONFTEST)
     project.tests(TESTS)
     result = project.run("-s", "--httpdeck-block-network", "--httpdeck-allow-hosts=127.0.0.3")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(
         [
             "*CLIENT: httpdeck blocked GET http://127.0.0.2:*/users: the network is blocked for "
@@ -144,7 +162,7 @@ def test_block_network_blocks_real_connections_to_hosts_not_allowed(
     result.stdout.fnmatch_lines(
         [
             "*= httpdeck =*",
-            "blocked connections: 4",
+            "blocked connections: *",
             "  test_generated.py::test_httpdeck_client_gets_its_own_connection_error -> "
             "127.0.0.2:*",
             "  test_generated.py::test_raw_sockets_of_other_libraries_are_blocked -> 127.0.0.2:*",

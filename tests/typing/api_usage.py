@@ -131,9 +131,12 @@ async def lifecycle() -> None:
 async def base_url_client() -> None:
     async with BaseURLHTTPClient("http://127.0.0.1:8080/v1", headers={"X-Key": "k"}) as api:
         assert_type(api, BaseURLHTTPClient)
-        response = await api.get("/users/42", params={"expand": "teams"})
-        assert_type(response, HttpResponse)
-        assert_type(await api.post("users", json={"name": "Ada"}), HttpResponse)
+        result = await api.get("/users/42", params={"expand": "teams"})
+        assert_type(result, Result[HttpResponse, HTTPClientError])
+        assert_type(
+            await api.post("users", json={"name": "Ada"}), Result[HttpResponse, HTTPClientError]
+        )
+        assert_type(await api.request("GET", "/users/42"), HttpResponse)
         assert_type(api.url_for("users"), URL)
         async with api.stream("GET", "/events") as streamed:
             assert_type(streamed, HttpResponse)

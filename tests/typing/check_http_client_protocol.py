@@ -45,8 +45,12 @@ def both_clients_fit() -> None:
     fake: HTTPClientProtocol = FakeHTTPClient()
     assert_type(real.stream("GET", "https://x.test"), AbstractAsyncContextManager[HttpResponse])
     del fake
-    # BaseURLHTTPClient returns responses, not Results: it is not this protocol.
-    UserService(BaseURLHTTPClient("https://api.example.com"))  # type: ignore[arg-type]
+    # The base-URL client is the Result API twin: it fits the protocol too,
+    # alone or over a fake it was handed.
+    UserService(BaseURLHTTPClient("https://api.example.com"))
+    UserService(BaseURLHTTPClient("https://api.example.com", client=FakeHTTPClient()))
+    api: HTTPClientProtocol = BaseURLHTTPClient("https://api.example.com")
+    del api
 
 
 async def container_resolution_is_typed() -> None:

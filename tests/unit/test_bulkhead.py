@@ -265,7 +265,7 @@ async def test_client_resilience_wins_over_retry_policy_and_circuit_breaker() ->
 
 
 @pytest.mark.asyncio
-async def test_verbs_raise_bulkhead_full_and_circuit_open() -> None:
+async def test_verbs_return_err_for_bulkhead_full_and_circuit_open() -> None:
     gate = Gate()
     bulkhead = Bulkhead(max_concurrent=1)
     client = HTTPClient(
@@ -277,14 +277,14 @@ async def test_verbs_raise_bulkhead_full_and_circuit_open() -> None:
     async with client:
         held = asyncio.create_task(client.get("http://api.test/x"))
         await settle()
-        with pytest.raises(HTTPBulkheadFullError):
-            await client.get("http://api.test/x")
+        full = await client.get("http://api.test/x")
+        assert isinstance(full.unwrap_err(), HTTPBulkheadFullError)
         gate.release.set()
         await held
         client._transport = FakeTransport(Script(500))
         await client.get("http://api.test/x")  # Err(HTTPStatusError), and trips the breaker
-        with pytest.raises(HTTPCircuitOpenError):
-            await client.get("http://api.test/x")
+        refused = await client.get("http://api.test/x")
+        assert isinstance(refused.unwrap_err(), HTTPCircuitOpenError)
 
 
 @pytest.mark.parametrize(

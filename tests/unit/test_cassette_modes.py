@@ -91,6 +91,23 @@ async def test_none_mode_without_a_file_says_the_cassette_does_not_exist(tmp_pat
     assert not path.exists()
 
 
+async def test_a_missing_cassette_suggests_record_mode_once_and_how_to_set_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(CassetteMissError) as info:
+        await fetch(tmp_path / "missing.yaml", ["/a"], record_mode="none")
+    message = str(info.value)
+    for how in (
+        "record_mode='once'",
+        "--httpdeck-record-mode=once",
+        "@pytest.mark.httpdeck_cassette(record_mode='once')",
+        "httpdeck_record_mode = once",
+    ):
+        assert how in message, how
+    assert "new_episodes" not in message  # nothing to add episodes to
+    assert info.value.record_mode == "none"
+
+
 async def test_new_episodes_replays_matches_and_appends_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     await record(path, ["/a"])

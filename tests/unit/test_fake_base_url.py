@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from yarl import URL
 
-from httpdeck.client import BaseURLHTTPClient, HTTPValidationError
+from httpdeck.client import BaseURLHTTPClient, HTTPClientProtocol, HTTPValidationError
 from httpdeck.testing import FakeHTTPClient, FakeTransport
 
 pytestmark = pytest.mark.asyncio
@@ -117,3 +117,20 @@ async def test_a_url_of_the_wrong_type_gets_the_clients_own_error() -> None:
     async with FakeHTTPClient() as fake:
         with pytest.raises(HTTPValidationError, match=r"A URL must be a str or yarl\.URL, got int"):
             await fake.get(42)  # type: ignore[arg-type]
+
+
+async def test_the_fake_and_the_base_url_client_both_satisfy_the_protocol() -> None:
+    fake = FakeHTTPClient(base_url=API)
+    over_fake = BaseURLHTTPClient(f"{API}/v1", client=fake)
+    own = BaseURLHTTPClient(f"{API}/v1", transport=FakeTransport())
+    for client in (fake, over_fake, own):
+        assert isinstance(client, HTTPClientProtocol), type(client).__name__
+    fake.route("GET", "/v1/users").respond(json=[])
+    fake.route("GET", "/v1/missing").respond(404)
+    assert (await over_fake.get("users")).unwrap().json() == []
+    assert (await over_fake.get("missing")).unwrap_err().status == 404  # type: ignore[attr-defined]
+    await own.close()
+    await over_fake.close()
+    assert not fake.is_closed  # a client handed in stays open for its owner
+    assert own.client.is_closed  # the one it built is closed
+    await fake.stop()

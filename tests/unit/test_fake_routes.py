@@ -369,7 +369,7 @@ async def test_transport_plugs_into_a_base_url_client() -> None:
     fake = FakeTransport()
     fake.route("GET", f"{API}/v1/users/7").respond(json={"id": 7})
     async with BaseURLHTTPClient(f"{API}/v1", transport=fake) as api:
-        response = await api.get("/users/7")
+        response = (await api.get("/users/7")).unwrap()
     assert response.json() == {"id": 7}
     assert fake.requests[0].headers["User-Agent"].startswith("httpdeck/")
 

@@ -198,3 +198,19 @@ __all__ = [
     "validate_timeout",
     "validate_url",
 ]
+
+
+def _publish() -> None:
+    # Tracebacks, reprs and pickles name the public module (`httpdeck.HTTPStatusError`,
+    # not `httpdeck.client._exceptions.HTTPStatusError`), as httpx does.
+    import inspect
+
+    for name in __all__:
+        value = globals()[name]
+        # Classes only: doctest and inspect find a function's examples through it.
+        if inspect.isclass(value):
+            value.__module__ = "httpdeck"
+
+
+_publish()
+del _publish

@@ -62,7 +62,7 @@ breaker will refuse at once."""
 FailurePredicate = Callable[[HttpResponse | HTTPTransportError], bool]
 
 
-class CircuitState(enum.Enum):
+class CircuitState(enum.StrEnum):
     """A circuit breaker's state: CLOSED (calls pass), OPEN (calls refused), HALF_OPEN (probing)."""
 
     CLOSED = "closed"

@@ -31,14 +31,11 @@ from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._events import EventBus
 from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import (
-    HTTPBulkheadFullError,
-    HTTPCircuitOpenError,
     HTTPClientClosedError,
     HTTPClientError,
     HTTPConfigError,
     HTTPConnectionError,
     HTTPRedirectError,
-    HTTPRetryExhaustedError,
     HTTPStatusError,
     HTTPValidationError,
     describe,
@@ -78,29 +75,25 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-# Errors that the verb methods raise instead of returning as Err: misuse (a bad
-# option or configuration), the two that lexigram-http's contract raises, and
-# the bulkhead's refusal (like an open circuit, a local decision not to send).
-_RAISED = (
-    HTTPBulkheadFullError,
-    HTTPCircuitOpenError,
-    HTTPRetryExhaustedError,
-    HTTPClientClosedError,
-    HTTPConfigError,
-    HTTPValidationError,
-)
+# The one rule for what the verb methods raise instead of returning as Err:
+# misuse of the client (closed, an invalid URL/header/option, a bad config
+# value). Test-setup errors (`raised_by_verbs`: an unmatched fake request, a
+# cassette miss) are raised too. Every runtime outcome (status, transport
+# error, timeout, retries exhausted, circuit open, bulkhead full) is an Err.
+_RAISED = (HTTPClientClosedError, HTTPConfigError, HTTPValidationError)
 
 
 class HTTPClient:
     """An async HTTP client over a pooled aiohttp session.
 
-    Verb methods return `Result[HttpResponse, HTTPClientError]`: `Ok` on
-    1xx-3xx, `Err(HTTPStatusError)` on 4xx/5xx, `Err(HTTPConnectionError |
-    HTTPTimeoutError | ...)` on transport failure. `HTTPCircuitOpenError` and
-    `HTTPRetryExhaustedError` are raised, as in lexigram-http, and so is
-    `HTTPBulkheadFullError`. `request()` returns the response whatever its
-    status and raises on failure (see docs/resilience.md for what a retry
-    policy that gives up raises). `metrics=` takes a `MetricsRecorder`;
+    Verb methods return `Result[HttpResponse, HTTPClientError]` for every
+    runtime outcome: `Ok` on 1xx-3xx, `Err(HTTPStatusError)` on 4xx/5xx,
+    `Err(HTTPConnectionError | HTTPTimeoutError | HTTPRetryExhaustedError |
+    HTTPCircuitOpenError | HTTPBulkheadFullError | ...)` otherwise. They raise
+    only for misuse (`HTTPClientClosedError`, `HTTPValidationError`,
+    `HTTPConfigError`) and for test-setup errors (an unmatched fake request, a
+    cassette miss). `request()` returns the response whatever its status and
+    raises every failure (docs/resilience.md has the table). `metrics=` takes a `MetricsRecorder`;
     `client.events` is an `EventBus` to subscribe to.
 
     Example:
@@ -433,8 +426,8 @@ class HTTPClient:
         """Send GET `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("GET", url, options)
 
@@ -444,8 +437,8 @@ class HTTPClient:
         """Send POST `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("POST", url, options)
 
@@ -455,8 +448,8 @@ class HTTPClient:
         """Send PUT `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("PUT", url, options)
 
@@ -466,8 +459,8 @@ class HTTPClient:
         """Send PATCH `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("PATCH", url, options)
 
@@ -477,8 +470,8 @@ class HTTPClient:
         """Send DELETE `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("DELETE", url, options)
 
@@ -488,8 +481,8 @@ class HTTPClient:
         """Send HEAD `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("HEAD", url, options)
 
@@ -499,8 +492,8 @@ class HTTPClient:
         """Send OPTIONS `url` (options as for `request()`) and read the body.
 
         `Ok(response)` for 1xx-3xx, `Err(HTTPStatusError)` for 4xx/5xx,
-        `Err(...)` for a transport failure; raises `HTTPCircuitOpenError`,
-        `HTTPRetryExhaustedError`, `HTTPBulkheadFullError` and misuse errors.
+        `Err(...)` for every other runtime failure (transport, timeout, retries
+        exhausted, circuit open, bulkhead full); raises only misuse errors.
         """
         return await self._result("OPTIONS", url, options)
 

@@ -231,7 +231,8 @@ class HTTPClientConfig:
 
 
 def _load(cls: type[Any], values: dict[str, str], prefix: str) -> Any:
-    hints = get_type_hints(cls)
+    # In this module's namespace: the classes' __module__ is the public "httpdeck".
+    hints = get_type_hints(cls, globalns=globals())
     fields = {f.name.upper(): f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     nested: dict[str, dict[str, str]] = {}

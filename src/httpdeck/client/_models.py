@@ -14,6 +14,7 @@ from yarl import URL
 
 from httpdeck.client._config import TimeoutConfig
 from httpdeck.client._exceptions import HTTPClientError, HTTPStatusError, describe
+from httpdeck.client._links import parse_links
 from httpdeck.client._redaction import redact_url
 from httpdeck.client._streaming import ResponseStream, StreamBody, iter_lines
 
@@ -259,6 +260,19 @@ class HttpResponse:
     def stream(self) -> ResponseStream | None:
         """The body stream as the transport gave it (None once read in memory)."""
         return self._stream if self._content is None else None
+
+    @property
+    def links(self) -> dict[str | None, dict[str, str]]:
+        """The `Link` header parsed, as httpx gives it: keyed by `rel` (else the
+        URL), each a dict with `url`, `rel` and any other parameters. `{}`
+        without the header.
+
+        ```python
+        next_page = response.links.get("next", {}).get("url")
+        ```
+        """
+        values = self.headers.getall("Link", [])
+        return parse_links(values) if values else {}
 
     def __repr__(self) -> str:
         return f"<HttpResponse [{self.status}] {self.method} {redact_url(self.url)}>"

@@ -1,7 +1,8 @@
 """`HTTPClientProtocol`: what application code needs from an HTTP client.
 
-Type your code against it and it accepts the real `HTTPClient` and the
-`FakeHTTPClient` alike (mypy checks both in tests/typing/):
+Type your code against it and it accepts the real `HTTPClient`,
+`BaseURLHTTPClient` and the `FakeHTTPClient` alike (mypy checks them in
+tests/typing/):
 
 ```python
 class WeatherService:

@@ -12,7 +12,9 @@ and to the `TYPE_CHECKING` block; never as an eager import here.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import inspect
+import sys
+import typing
 
 _EXPORTS: dict[str, str] = {
     "Anonymizer": "httpdeck.testing._anonymize",
@@ -48,7 +50,7 @@ _EXPORTS: dict[str, str] = {
     "use_cassette": "httpdeck.testing._record",
 }
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from httpdeck.testing import faults as faults
     from httpdeck.testing import schedules as schedules
     from httpdeck.testing._anonymize import Anonymizer as Anonymizer
@@ -84,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         msg = f"module 'httpdeck.testing' has no attribute {name!r}"
@@ -93,8 +95,26 @@ def __getattr__(name: str) -> Any:
     # `faults` and `schedules` are namespace modules, exported as themselves.
     value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
+    _publish()
     return value
 
 
+def _publish() -> None:
+    """Give every exported class whose module is loaded the public
+    `__module__` "httpdeck.testing", so tracebacks and reprs name
+    `httpdeck.testing.UnmatchedRequestError`. Lazy exports cannot be renamed
+    before their module loads: this runs on each export lookup and before each
+    test body under the pytest plugin, and touches only loaded modules."""
+    for name, module in _EXPORTS.items():
+        loaded = sys.modules.get(module)
+        value = getattr(loaded, name, None) if loaded is not None else None
+        if inspect.isclass(value):  # not functions: doctest finds them through it
+            value.__module__ = __name__
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    dunders = {name for name in globals() if name.startswith("__")}
+    return sorted({*dunders, *_EXPORTS})
+
+
+del typing

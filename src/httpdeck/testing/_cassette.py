@@ -257,18 +257,31 @@ class Cassette:
             if len(closest) > _MAX_CLOSEST:
                 lines.append(f"  ... and {len(closest) - _MAX_CLOSEST} more as close.")
         lines.append("How to fix:")
-        if played_twins:
-            lines.append(
-                "  * if repeating the recorded response is fine, pass allow_playback_repeats=True"
-            )
-        lines += [
-            "  * record the new request: record_mode='new_episodes' "
-            "(pytest: --httpdeck-record-mode=new_episodes)",
-            "  * or re-record the cassette from scratch: record_mode='rewrite' "
-            "(--httpdeck-record-mode=rewrite)",
-            "  * if the difference changes on every run (a timestamp, an id), loosen match_on "
-            "or normalize it in before_record_request",
-        ]
+        if not self.existed and mode == "none":
+            lines += [
+                "  * record it: record_mode='once' records a cassette that does not exist yet "
+                "and replays it afterwards. Set it with",
+                "      the option    pytest --httpdeck-record-mode=once",
+                "      the marker    @pytest.mark.httpdeck_cassette(record_mode='once')",
+                "      the ini       httpdeck_record_mode = once   "
+                "(pytest.ini, or [tool.pytest.ini_options] in pyproject.toml)",
+                "      in code       use_cassette(client, path, record_mode='once')",
+                "  * or check the path: the cassette may have moved or been renamed",
+            ]
+        else:
+            if played_twins:
+                lines.append(
+                    "  * if repeating the recorded response is fine, pass "
+                    "allow_playback_repeats=True"
+                )
+            lines += [
+                "  * record the new request: record_mode='new_episodes' "
+                "(pytest: --httpdeck-record-mode=new_episodes)",
+                "  * or re-record the cassette from scratch: record_mode='rewrite' "
+                "(--httpdeck-record-mode=rewrite)",
+                "  * if the difference changes on every run (a timestamp, an id), loosen "
+                "match_on or normalize it in before_record_request",
+            ]
         return CassetteMissError(
             "\n".join(lines),
             path=self.path,

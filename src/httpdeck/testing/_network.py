@@ -5,10 +5,16 @@ Two layers, both active only while a test runs:
 - httpdeck's own client: a check on the transports' `connect_guard`
   seam (`_transports._common`), before a transport resolves or connects, that raises the client's own
   `HTTPConnectionError` naming the request and how to allow the host.
-- everything else (httpx, requests, raw asyncio streams): `socket.socket.connect`
+- httpx (when loaded): httpcore's network backends are checked before they
+  connect, and refuse with `httpcore.ConnectError` carrying the message, which
+  httpx raises as `httpx.ConnectError`. Without this, anyio folds the socket
+  layer's refusal into "All connection attempts failed" and the message is
+  lost. Mocked httpx requests (respx, pytest-httpx) never reach a backend.
+- everything else (aiohttp, requests, raw asyncio streams): `socket.socket.connect`
   and `connect_ex` are wrapped, and refuse with `NetworkBlockedError`, a
   `PermissionError` (what a firewall's EPERM looks like), which libraries
-  turn into their own connection errors with our message inside.
+  turn into their own connection errors with our message inside
+  (aiohttp's `ClientConnectorError`, urllib3's `NewConnectionError`).
 
 Hosts are compared by name and by address: allowing `localhost` allows
 127.0.0.1 and ::1 (whatever localhost resolves to), and allowing 127.0.0.1
@@ -60,7 +66,7 @@ class BlockedAttempt:
 
     host: str
     port: int | None
-    layer: str  # "httpdeck" or "socket"
+    layer: str  # "httpdeck", "httpx" or "socket"
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -206,6 +212,46 @@ class NetworkGuard:
         addresses = await loop.run_in_executor(None, resolve, host)
         return any(policy.allows_ip(address, port) for address in addresses)
 
+    # -- httpx (httpcore's network backends) ------------------------------------
+
+    def _httpx_refusal(self, host: str, port: int, httpcore: Any) -> BaseException:
+        self._refuse(BlockedAttempt(host, port, "httpx"))
+        message = blocked_message(f"a connection to {host}:{port} (httpx)", host, self.policy)
+        error: BaseException = httpcore.ConnectError(message)
+        return error
+
+    @contextmanager
+    def _httpx_backends(self) -> Iterator[None]:
+        """Check httpcore's backends before they connect, if httpx is loaded."""
+        if "httpx" not in sys.modules:  # a test that uses httpx imported it at collection
+            yield
+            return
+        import httpcore  # httpx imports it lazily, on its first transport
+        from httpcore._backends.auto import AutoBackend
+        from httpcore._backends.sync import SyncBackend
+
+        guard = self
+        real_async = AutoBackend.connect_tcp
+        real_sync = SyncBackend.connect_tcp
+
+        async def connect_async(backend: Any, host: str, port: int, *args: Any, **kw: Any) -> Any:
+            if not await guard._allows(host, port):
+                raise guard._httpx_refusal(host, port, httpcore)
+            return await real_async(backend, host, port, *args, **kw)
+
+        def connect_sync(backend: Any, host: str, port: int, *args: Any, **kw: Any) -> Any:
+            if not guard.policy.allows(host, port):
+                raise guard._httpx_refusal(host, port, httpcore)
+            return real_sync(backend, host, port, *args, **kw)
+
+        AutoBackend.connect_tcp = connect_async  # type: ignore[method-assign,assignment]
+        SyncBackend.connect_tcp = connect_sync  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            AutoBackend.connect_tcp = real_async  # type: ignore[method-assign]
+            SyncBackend.connect_tcp = real_sync  # type: ignore[method-assign]
+
     # -- raw sockets -------------------------------------------------------------
 
     def check_address(self, sock: socket.socket, address: Any) -> None:
@@ -260,7 +306,8 @@ class NetworkGuard:
             socket.socketpair = socketpair
         transport_module.connect_guard = self.check_request
         try:
-            yield self
+            with self._httpx_backends():
+                yield self
         finally:
             transport_module.connect_guard = previous_guard
             socket.socketpair = real_socketpair

@@ -17,7 +17,7 @@ import http
 import itertools
 import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -31,6 +31,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._streaming import ByteStream
+from httpdeck.testing._suggest import missing_attribute
 
 __all__ = [
     "Answer",
@@ -295,8 +296,31 @@ def _clone(exc: BaseException) -> BaseException:
     return clone
 
 
-class FakeError:
-    """An error a route raises, built fresh (with the request attached) per call."""
+# Names from aioresponses, respx and httpx, and the FakeError constructor to use instead.
+_ERROR_HABITS = {
+    "connection_error": "'connection_reset(sent=...)'",
+    "connect_error": "'connection_reset(sent=False)' or 'timeout(\"connect\")'",
+    "connection_refused": "'connection_reset(sent=False)'",
+    "read_timeout": "'timeout(\"read\")'",
+    "connect_timeout": "'timeout(\"connect\")'",
+    "exception": "'of(exception)'",
+}
+
+
+class _SuggestingType(type):
+    if not TYPE_CHECKING:  # at run time only: mypy keeps flagging unknown attributes
+
+        def __getattr__(cls, name: str) -> Any:
+            raise missing_attribute(cls.__name__, name, dir(cls), _ERROR_HABITS)
+
+
+class FakeError(metaclass=_SuggestingType):
+    """An error a route raises, built fresh (with the request attached) per call.
+
+    Build one with `FakeError.connection_reset(sent=...)`,
+    `FakeError.timeout(phase)` or `FakeError.of(exception)`; a misspelt
+    constructor answers with the closest name.
+    """
 
     __slots__ = ("_factory", "description")
 
@@ -355,6 +379,11 @@ class FakeError:
     def build(self, request: Request) -> BaseException:
         """A fresh exception for `request`, ready to raise."""
         return self._factory(request)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            raise missing_attribute("FakeError", name, dir(type(self)), _ERROR_HABITS)
 
     def __repr__(self) -> str:
         return f"<FakeError {self.description}>"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json as _json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
@@ -39,6 +39,7 @@ from httpdeck.testing._responses import (
     SSEEvent,
     to_answer,
 )
+from httpdeck.testing._suggest import missing_attribute
 
 __all__ = ["Call", "Route", "RouteList"]
 
@@ -183,8 +184,18 @@ class Route:
         content_type: str | None = None,
         reason: str | None = None,
         delay: float = 0.0,
+        status_code: int | None = None,
     ) -> Route:
-        """Answer every call with this response (see `FakeResponse`)."""
+        """Answer every call with this response (see `FakeResponse`).
+
+        `status_code=` is accepted as another name for `status` (respx and
+        httpx spell it so); give one or the other.
+        """
+        if status_code is not None:
+            if status != 200:
+                msg = f"respond() got status={status} and status_code={status_code}; give one."
+                raise TypeError(msg)
+            status = status_code
         self._answer = FakeResponse(
             status,
             json=json,
@@ -284,7 +295,12 @@ class Route:
             raise AssertionError(msg)
 
     def assert_not_called(self) -> None:
-        """Raise `AssertionError` listing every call if the route was called."""
+        """Raise `AssertionError` listing every call if the route was called.
+
+        The route is then expected to stay uncalled: the teardown check for
+        never-called routes (`assert_all_called()`) no longer requires it.
+        """
+        self.optional = True
         if self.calls:
             msg = f"Expected route {self.label} not to be called; {self._times()}:\n" + "\n".join(
                 f"  - {call.method} {call.url}" for call in self.calls
@@ -359,6 +375,36 @@ class Route:
         )
         self._check_calls(expected, self.calls, "No call to route {} matches")
 
+    def assert_called_once_with(
+        self,
+        method: str = ANY,
+        url: URLSpec | None = None,
+        *,
+        params: ParamsSpec | None = None,
+        exact_params: bool = False,
+        headers: Mapping[str, HeaderValue] | None = None,
+        json: Any = MISSING,
+        data: Mapping[str, ParamValue | Sequence[ParamValue]] | None = None,
+        content: ContentSpec | None = None,
+    ) -> None:
+        """`assert_called_once()` then `assert_called_with(...)`, as in unittest.mock."""
+        self.assert_called_once()
+        self.assert_called_with(
+            method,
+            url,
+            params=params,
+            exact_params=exact_params,
+            headers=headers,
+            json=json,
+            data=data,
+            content=content,
+        )
+
+    if not TYPE_CHECKING:  # at run time only: mypy keeps flagging unknown attributes
+
+        def __getattr__(self, name: str) -> Any:
+            raise missing_attribute("Route", name, dir(self), _ROUTE_HABITS)
+
     def _check_calls(self, expected: Pattern, calls: list[Call], lead: str) -> None:
         wanted = expected.describe(skip_any=True) or "anything"
         if not self.calls:
@@ -384,6 +430,25 @@ class Route:
 
     def __repr__(self) -> str:
         return f"<Route {self.label} ({len(self.calls)} calls)>"
+
+
+# Names from unittest.mock, respx and aioresponses, and what a Route has instead.
+_ROUTE_HABITS = {
+    "call_args": "'last_call'",
+    "call_args_list": "'calls'",
+    "mock_calls": "'calls'",
+    "mock": "'respond(...)', 'respond_with(...)' or 'respond_sequence([...])'",
+    "return_value": "'respond(...)'",
+    "side_effect": "'respond_sequence([...])', 'raise_error(...)' or 'respond_with(...)'",
+    "assert_has_calls": "'assert_any_call(...)' for each call",
+    "assert_not_awaited": "'assert_not_called'",
+    "assert_awaited": "'assert_called'",
+    "assert_awaited_once": "'assert_called_once'",
+    "assert_awaited_once_with": "'assert_called_once_with'",
+    "await_count": "'call_count'",
+    "pass_through": "passthrough_hosts=[...] on the fake",
+    "reset_mock": "'reset'",
+}
 
 
 class RouteList(Sequence[Route]):

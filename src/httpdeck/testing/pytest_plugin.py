@@ -178,6 +178,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     state = item.stash.get(TEST_STATE, None)
     if state is not None:
         _sync_client(item, state)
+    from httpdeck.testing import _publish
+
+    _publish()  # the fixtures loaded the fake, the cassettes...: public names in tracebacks
     result = yield
     # The test body passed: now the fakes must have seen exactly what they expected.
     if state is not None and state.fakes:

@@ -76,22 +76,20 @@ class WeatherService:
 
     async def _get(self, path: str, params: dict[str, Any]) -> Any:
         url = self.base_url + path
-        try:
-            result = await self.http.get(url, params=params, headers=self.headers)
-        except HTTPCircuitOpenError as error:
-            msg = f"The weather API is failing; not calling it for {error.retry_after or 0:.0f} s."
-            raise WeatherUnavailable(msg) from error
-        except HTTPRetryExhaustedError as error:
-            msg = f"The weather API failed {len(error.attempts)} times in a row."
-            raise WeatherUnavailable(msg) from error
-        match result:
+        match await self.http.get(url, params=params, headers=self.headers):
             case Ok(response):
                 return response.json()
+            case Err(HTTPCircuitOpenError() as error):
+                msg = f"The weather API is failing; not calling it for {error.retry_after:.0f} s."
+                raise WeatherUnavailable(msg) from error
+            case Err(HTTPRetryExhaustedError() as error):
+                msg = f"The weather API failed {len(error.attempts)} times in a row."
+                raise WeatherUnavailable(msg) from error
             case Err(HTTPStatusError(status=404)):
                 raise UnknownCity(params["city"])
             case Err(HTTPClientError() as error):
                 raise WeatherUnavailable(f"The weather API failed: {error}") from error
-        raise AssertionError(result)  # pragma: no cover - a Result is Ok or Err
+        raise AssertionError("unreachable")  # pragma: no cover - a Result is Ok or Err
 
 
 # --8<-- [end:service]
