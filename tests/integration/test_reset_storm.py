@@ -90,7 +90,7 @@ async def test_a_reset_storm_fails_a_get_only_when_all_four_attempts_were_reset(
     )
     retry = RetryPolicy(max_attempts=ATTEMPTS, base_delay=0, budget_ratio=None, sleep=no_sleep)
     gate = asyncio.Semaphore(CONCURRENCY)
-    get_errors: dict[str, HTTPClientError] = {}
+    get_errors: dict[str, HTTPRetryExhaustedError] = {}
     post_errors: dict[int, HTTPClientError] = {}
     baseline = _open_fds()
 
@@ -99,13 +99,12 @@ async def test_a_reset_storm_fails_a_get_only_when_all_four_attempts_were_reset(
         async def get(i: int) -> None:
             url = base / "items" / str(i)
             async with gate:
-                try:
-                    result = await client.get(url)
-                except HTTPRetryExhaustedError as exc:  # the verbs raise it
-                    get_errors[url.path] = exc
-                    return
-            assert isinstance(result, Ok)
-            assert result.value.json() == {"id": i}
+                result = await client.get(url)
+            if isinstance(result, Ok):
+                assert result.value.json() == {"id": i}
+            else:
+                assert isinstance(result.error, HTTPRetryExhaustedError)
+                get_errors[url.path] = result.error
 
         async def post(n: int) -> None:
             async with gate:
@@ -121,7 +120,7 @@ async def test_a_reset_storm_fails_a_get_only_when_all_four_attempts_were_reset(
     all_reset = {path for path, count in resets.items() if count == ATTEMPTS}
     # A GET fails exactly when its 4 attempts were all reset, never earlier.
     assert set(get_errors) == all_reset
-    assert all(len(e.attempts) == ATTEMPTS for e in get_errors.values())  # type: ignore[attr-defined]
+    assert all(len(e.attempts) == ATTEMPTS for e in get_errors.values())
     assert len(get_errors) == FAILED_GETS_FOR_SEED, (
         f"{len(get_errors)} of {GETS} GETs failed; expected about "
         f"{GETS * EXPECTED_GET_FAILURE_RATE:.1f} (0.2 ** 4 = 0.16 % per GET)"
