@@ -95,6 +95,9 @@ async def test_a_proxy_is_checked_in_place_of_the_host_it_reaches(serve: Serve) 
 async def test_raw_sockets_are_blocked_and_restored(forbidden: Forbidden) -> None:
     guard = NetworkGuard(HostPolicy())
     address = ("127.0.0.2", forbidden.port)
+    # Restored means exactly what was there before: another plugin in the same
+    # session (pytest-recording's --block-network) may leave its own assignment.
+    before = {name: vars(socket.socket).get(name) for name in ("connect", "connect_ex")}
     with guard.active():
         with pytest.raises(NetworkBlockedError) as caught:
             socket.create_connection(address)
@@ -109,7 +112,7 @@ async def test_raw_sockets_are_blocked_and_restored(forbidden: Forbidden) -> Non
         right.close()
     assert caught.value.errno is not None
     assert (caught.value.host, caught.value.port) == address
-    assert "connect" not in vars(socket.socket)
+    assert {name: vars(socket.socket).get(name) for name in before} == before
     assert forbidden.connections == 0
     # Without the guard the same connection goes through.
     with socket.create_connection(address):
