@@ -112,7 +112,6 @@ LEGACY_PAGES = {
         "cassettes.md",
         "client.md",
         "di.md",
-        "fake.md",
         "faults.md",
         "redirects-and-safety.md",
         "streaming.md",
