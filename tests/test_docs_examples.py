@@ -111,8 +111,6 @@ LEGACY_PAGES = {
     for name in (
         "cassettes.md",
         "client.md",
-        "di.md",
-        "fake.md",
         "faults.md",
         "redirects-and-safety.md",
         "streaming.md",
