@@ -15,7 +15,6 @@ import asyncio
 import heapq
 import http
 import itertools
-import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
@@ -31,6 +30,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._streaming import ByteStream
+from httpdeck.testing._json_limits import dump_json
 
 __all__ = [
     "Answer",
@@ -147,7 +147,7 @@ def _encode_event(event: SSEEvent) -> bytes:
             lines.append(f"{name}: {fields[name]}")
     data = fields.get("data")
     if data is not None:
-        text = data if isinstance(data, str) else _json.dumps(data, separators=(",", ":"))
+        text = data if isinstance(data, str) else dump_json(data, "SSE data", separators=(",", ":"))
         lines.extend(f"data: {part}" for part in text.split("\n"))
     return ("\n".join(lines) + "\n\n").encode()
 
@@ -212,7 +212,7 @@ class FakeResponse:
         default_type: str | None = None
         body: list[bytes] = []
         if json is not MISSING:
-            body = [_json.dumps(json, separators=(",", ":")).encode()]
+            body = [dump_json(json, "json=", separators=(",", ":")).encode()]
             default_type = "application/json"
         elif text is not None:
             body = [text.encode()]
@@ -225,7 +225,10 @@ class FakeResponse:
             body = [_encode_event(event) for event in sse]
             default_type = "text/event-stream"
         elif ndjson is not None:
-            body = [_json.dumps(item, separators=(",", ":")).encode() + b"\n" for item in ndjson]
+            body = [
+                dump_json(item, f"ndjson= line {n}", separators=(",", ":")).encode() + b"\n"
+                for n, item in enumerate(ndjson, 1)
+            ]
             default_type = "application/x-ndjson"
         self.streamed = bool(given) and given[0] in ("chunks", "sse", "ndjson")
         pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
