@@ -28,6 +28,7 @@ from httpdeck.client._exceptions import (
     TimeoutPhase,
     describe,
 )
+from httpdeck.client._limits import limited
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._streaming import ByteStream
 from httpdeck.testing._json_limits import dump_json
@@ -267,12 +268,13 @@ class FakeResponse:
         return b"".join(self._body_chunks)
 
     def build(self, request: Request) -> HttpResponse:
-        """A fresh response to `request` whose body stream is not read yet."""
+        """A fresh response to `request` whose body stream is not read yet
+        (bounded by the request's `max_response_bytes`, as on the wire)."""
         chunks = () if request.method == "HEAD" else self._body_chunks
         return HttpResponse(
             self.status,
             headers=self._headers,
-            stream=ByteStream(chunks),
+            stream=limited(ByteStream(chunks), request, self._headers),
             request=request,
             reason=self.reason,
         )
