@@ -230,6 +230,29 @@ async def test_the_retry_deadline_cuts_a_stalled_attempt() -> None:
     assert "retry deadline (RetryConfig.timeout=0.3 s)" in str(last)
 
 
+@pytest.mark.parametrize("layer", ["timeout", "attempt_timeout"])
+async def test_the_pipeline_timeouts_cut_a_stalled_attempt(layer: str) -> None:
+    # The same error as on the fake's virtual clock (tests/unit/test_fake_resilience.py::
+    # test_the_pipeline_timeouts_cut_a_slow_fake_attempt_at_exactly_5_virtual_s).
+    pipeline = ResiliencePipeline(
+        retry=RetryPolicy(max_attempts=1, budget_ratio=None),
+        **{layer: 0.3},  # type: ignore[arg-type]
+    )
+    async with RawServer(plan("stall")) as server, HTTPClient(resilience=pipeline) as client:
+        with pytest.raises((HTTPTimeoutError, HTTPRetryExhaustedError)) as caught:
+            await client.request("GET", server.url)
+        assert in_use(client) == 0
+    assert len(server.requests) == 1
+    # attempt_timeout is inside the retry loop: its error is the last attempt's.
+    error: object = caught.value
+    assert isinstance(error, HTTPRetryExhaustedError) == (layer == "attempt_timeout")
+    if isinstance(error, HTTPRetryExhaustedError):
+        error = error.attempts[-1]
+    assert isinstance(error, HTTPTimeoutError)
+    assert error.phase == "total"
+    assert f"did not complete within the pipeline's {layer} of 0.3 s" in str(error)
+
+
 # -- idempotency on the wire ------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from plugin_project import QUIET, Project
+from plugin_project import QUIET, Project, failure_section
 
 CONFTEST = """
     import pytest
@@ -165,3 +165,37 @@ def test_httpdeck_layout_keeps_working_without_a_pytest_recording_tree(
     project.run("--httpdeck-record-mode=once", "tests").assert_outcomes(passed=1)
     assert (project.path / "cassettes" / "tests" / "test_api" / "test_new.yaml").is_file()
     assert list((project.path / "tests" / "cassettes" / "test_api").iterdir()) == []
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_missing_cassette_names_every_path_the_lookup_tried(
+    pytester: pytest.Pytester, configured: bool
+) -> None:
+    project = Project(pytester)
+    project.ini(extra=INI)
+    project.conftest(CONFTEST)
+    pytester.mkdir("tests")
+    (project.path / "tests" / "test_api.py").write_text(
+        _dedent(
+            """
+            import pytest
+
+            @pytest.mark.asyncio
+            @pytest.mark.httpdeck_cassette(record_mode="none")
+            async def test_gone(httpdeck_client, httpdeck_cassette):
+                await httpdeck_client.request("GET", "http://127.0.0.2:9/gone")
+            """
+        )
+    )
+    args = ["--httpdeck-cassette-dir=tests/cassettes"] if configured else []
+    result = project.run("--httpdeck-block-network", *args, "tests")
+    result.assert_outcomes(failed=1)
+    root = project.path / ("tests/cassettes" if configured else "cassettes")
+    theirs = [root / "test_api"]
+    if not configured:
+        theirs.append(project.path / "tests" / "cassettes" / "test_api")
+    paths = [root / "tests" / "test_api" / "test_gone.yaml"] + [
+        folder / f"test_gone{suffix}" for folder in theirs for suffix in (".yaml", ".json")
+    ]
+    section = failure_section(result, "test_gone")
+    assert f"  looked for it at: {', '.join(map(str, paths))}\n" in section

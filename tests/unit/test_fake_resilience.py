@@ -17,6 +17,7 @@ from httpdeck.client import (
     HTTPTimeoutError,
     Ok,
     Request,
+    ResiliencePipeline,
     RetryPolicy,
     TimeoutConfig,
 )
@@ -173,6 +174,40 @@ async def test_a_fake_attempt_that_ends_before_the_deadline_is_not_cut() -> None
         assert clock.now == 14.0
         clock.advance(10.0)  # the deadline timer of the finished attempt is gone
     assert clock.now == 24.0
+
+
+@pytest.mark.parametrize("layer", ["timeout", "attempt_timeout"])
+@pytest.mark.parametrize("given", ["pipeline", "retry"])
+async def test_the_pipeline_timeouts_cut_a_slow_fake_attempt_at_exactly_5_virtual_s(
+    layer: str, given: str
+) -> None:
+    # As on a real socket (tests/integration/test_resilience.py::
+    # test_the_pipeline_timeouts_cut_a_stalled_attempt): the clock comes from
+    # the pipeline's clock= or, unsaid, from its retry policy's.
+    clock = FakeClock()
+    policy = RetryPolicy(
+        max_attempts=1, clock=clock if given == "retry" else clock.monotonic, budget_ratio=None
+    )
+    options = {layer: 5.0}
+    pipeline = ResiliencePipeline(
+        retry=policy,
+        clock=clock if given == "pipeline" else None,
+        **options,  # type: ignore[arg-type]
+    )
+    config = HTTPClientConfig(timeouts=TimeoutConfig(total=60.0))
+    async with FakeHTTPClient(config, clock=clock, resilience=pipeline) as fake:
+        fake.route("GET", URL).respond_with(FakeResponse(200, delay=30.0))
+        with pytest.raises((HTTPTimeoutError, HTTPRetryExhaustedError)) as caught:
+            await fake.request("GET", URL)
+    # attempt_timeout is inside the retry loop: its error is the last attempt's.
+    error: object = caught.value
+    assert isinstance(error, HTTPRetryExhaustedError) == (layer == "attempt_timeout")
+    if isinstance(error, HTTPRetryExhaustedError):
+        error = error.attempts[-1]
+    assert isinstance(error, HTTPTimeoutError)
+    assert error.phase == "total"
+    assert f"did not complete within the pipeline's {layer} of 5.0 s" in str(error)
+    assert clock.now == 5.0
 
 
 # -- reliability cases 3 and 4 (research/reliability.md section 5), on the fake clock --------

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Deadline", "DeadlineSlots", "Timers", "timers_of"]
+__all__ = ["Deadline", "DeadlineSlots", "Timers", "timers_of", "virtual_slots"]
 
 
 @runtime_checkable
@@ -45,6 +45,14 @@ def timers_of(clock: object) -> Timers | None:
         if isinstance(candidate, Timers) and not isinstance(candidate, type):
             return candidate
     return None
+
+
+def virtual_slots(clock: object) -> DeadlineSlots | None:
+    """Exact deadline slots on `clock`'s timers when it has them (a `FakeClock`,
+    or one of its methods); None (the running loop's shared timers) otherwise.
+    What every strategy with a `clock=` option hands its `Deadline`s."""
+    timers = timers_of(clock)
+    return None if timers is None else DeadlineSlots(timers, resolution=0.0)
 
 
 class Expiring(Protocol):

@@ -4,14 +4,16 @@ the aiohttp transport and by a cassette's replay alike.
 Bytes are counted after decompression. A declared `Content-Length` fails
 early only when the body has no `Content-Encoding` (then the size on the
 wire is the size after decoding) and the request is not a HEAD.
+`limited()` wraps an in-memory body (the fake transport's) in the same rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from httpdeck.client._exceptions import HTTPResponseTooLargeError, describe
 from httpdeck.client._models import Request
+from httpdeck.client._streaming import ResponseStream
 
 
 class BodyLimit:
@@ -67,3 +69,44 @@ def declared_length(headers: Mapping[str, str]) -> int | None:
     value = value.strip()
     # RFC 9110's 1*DIGIT: ASCII only ('²'.isdigit() is True) and of a sane length.
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
+
+
+class LimitedStream:
+    """`inner` (an in-memory or replayed body) counted against `budget` as it
+    is read, as the aiohttp transport counts a live one: the declared
+    `Content-Length` is checked when reading starts, then every chunk."""
+
+    __slots__ = ("_budget", "_headers", "_inner")
+
+    def __init__(
+        self, inner: ResponseStream, budget: BodyLimit, headers: Mapping[str, str]
+    ) -> None:
+        self._inner = inner
+        self._budget = budget
+        self._headers = headers
+
+    def _start(self) -> None:
+        self._budget.check_declared(declared_length(self._headers), self._headers)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._start()
+        async for chunk in self._inner:
+            self._budget.add(chunk)
+            yield chunk
+
+    async def aread(self) -> bytes:
+        self._start()
+        data = await self._inner.aread()
+        self._budget.add(data)
+        return data
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def limited(stream: ResponseStream, request: Request, headers: Mapping[str, str]) -> ResponseStream:
+    """`stream` bounded by `request.max_response_bytes` (itself when there is none)."""
+    limit = request.max_response_bytes
+    if limit is None:
+        return stream
+    return LimitedStream(stream, BodyLimit(request, limit), headers)

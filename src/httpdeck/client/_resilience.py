@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from httpdeck.client._client import ResilienceStrategy
-from httpdeck.client._deadlines import Deadline
+from httpdeck.client._deadlines import Deadline, virtual_slots
 from httpdeck.client._exceptions import (
     HTTPBulkheadFullError,
     HTTPConfigError,
@@ -37,6 +37,7 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import observer_of
+from httpdeck.client._retry_support import Clock
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
 
@@ -61,13 +62,18 @@ class Timeout:
     retries and waits; as `attempt_timeout` it bounds each attempt (a
     retryable failure). With `client.stream()` it covers the wait for the
     response headers, not the reading of the body. Deadlines share loop
-    timers, so one fires up to 1% of `seconds` (at least 10 ms) late.
+    timers, so one fires up to 1% of `seconds` (at least 10 ms) late. With a
+    virtual `clock` (a `FakeClock`, as `RetryPolicy` takes it) the deadline
+    runs on that clock's time instead, and fires exactly on time.
     """
 
-    def __init__(self, seconds: float, *, name: str = "timeout") -> None:
+    def __init__(
+        self, seconds: float, *, name: str = "timeout", clock: Clock | None = None
+    ) -> None:
         _positive("Timeout", "seconds", seconds)
         self.seconds = seconds
         self.name = name
+        self._deadlines = virtual_slots(clock)
 
     def __repr__(self) -> str:
         return f"Timeout({self.seconds})"
@@ -78,7 +84,7 @@ class Timeout:
         Raises `HTTPTimeoutError(phase="total", sent=True)` when `seconds`
         run out; a timeout raised inside for another reason passes through.
         """
-        deadline = Deadline(self.seconds)
+        deadline = Deadline(self.seconds, self._deadlines)
         try:
             with deadline:
                 return await send(request)
@@ -247,7 +253,9 @@ class ResiliencePipeline:
     Order, outermost first: bulkhead, timeout, retry, circuit_breaker,
     attempt_timeout (see the module docstring for why). Every part is
     optional. `HTTPClient(resilience=...)` wins over its `retry_policy` and
-    `circuit_breaker` arguments.
+    `circuit_breaker` arguments. `clock` times both timeouts: a `FakeClock`
+    puts them on virtual time (by default the retry policy's `clock` is used
+    when it is one).
     """
 
     def __init__(
@@ -258,15 +266,18 @@ class ResiliencePipeline:
         retry: ResilienceStrategy | None = None,
         circuit_breaker: ResilienceStrategy | None = None,
         attempt_timeout: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         _positive("ResiliencePipeline", "timeout", timeout, allow_none=True)
         _positive("ResiliencePipeline", "attempt_timeout", attempt_timeout, allow_none=True)
+        if clock is None:
+            clock = getattr(retry, "clock", None)
         layers: list[ResilienceStrategy | None] = [
             bulkhead,
-            Timeout(timeout, name="timeout") if timeout is not None else None,
+            Timeout(timeout, name="timeout", clock=clock) if timeout is not None else None,
             retry,
             circuit_breaker,
-            Timeout(attempt_timeout, name="attempt_timeout")
+            Timeout(attempt_timeout, name="attempt_timeout", clock=clock)
             if attempt_timeout is not None
             else None,
         ]

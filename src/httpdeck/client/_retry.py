@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from httpdeck.client._circuit import CIRCUIT_OPENED
-from httpdeck.client._deadlines import Deadline, DeadlineSlots, timers_of
+from httpdeck.client._deadlines import Deadline, virtual_slots
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConfigError,
@@ -380,8 +380,7 @@ class RetryPolicy:
         self._sleep = sleep
         # A virtual clock (FakeClock) also times the deadline of an attempt in
         # flight; any other clock measures it, and the loop's timers cut it.
-        timers = timers_of(clock)
-        self._deadlines = None if timers is None else DeadlineSlots(timers, resolution=0.0)
+        self._deadlines = virtual_slots(clock)
         if budget is None and self.config.budget_ratio is not None:
             budget = RetryBudget(
                 ratio=self.config.budget_ratio,

@@ -91,6 +91,9 @@ class Cassette:
         cache_dir: Path | None = None,
     ) -> None:
         self.path = Path(path)
+        # Where the file was looked for (the pytest plugin sets every path of
+        # its lookup); a miss on a cassette that does not exist lists them.
+        self.looked_at: tuple[Path, ...] = (self.path,)
         self.record_mode = record_mode
         self.format = format_for(self.path)
         self.allow_playback_repeats = allow_playback_repeats
@@ -245,6 +248,8 @@ class Cassette:
             f"  interactions: {len(self._playable)} recorded, "
             f"{sum(1 for p in self._plays if p)} played",
         ]
+        if not self.existed and len(self.looked_at) > 1:
+            lines.insert(1, f"  looked for it at: {', '.join(map(str, self.looked_at))}")
         if request.body and any(n in ("body", "raw_body") for n, _ in self._matchers):
             lines.append(f"  request body: {_preview(request.body)}")
         if closest and not played_twins:

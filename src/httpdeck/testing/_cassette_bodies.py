@@ -23,7 +23,6 @@ Content-Encoding and Content-Type say?
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterator
 
@@ -31,6 +30,7 @@ from multidict import CIMultiDict
 
 from httpdeck.testing._content_coding import TooLarge, Undecodable, can_decode, content_codings
 from httpdeck.testing._content_coding import decode as decode_content
+from httpdeck.testing._json_limits import json_problem
 
 MAX_INFLATED_BYTES = 64 * 1024 * 1024
 
@@ -114,10 +114,12 @@ def _content_problem(content_type: str, body: bytes) -> str | None:
         error = _json_error(body, charset)
         if error is None:
             return None
+        if error[0] == "limits":
+            return error[1]  # valid JSON, maybe: not called invalid
         lines = _split_lines(body)
         if len(lines) > 1 and _lines_problem(kind, charset, lines) is None:
             return None  # a stream of JSON documents, one a line
-        return f"is not valid JSON as its Content-Type {kind} says ({error})"
+        return f"is not valid JSON as its Content-Type {kind} says ({error[1]})"
     if charset is None and kind in _UTF8_ONLY:
         charset = "utf-8"
     if charset is None:
@@ -148,17 +150,15 @@ def _media_type(content_type: str) -> tuple[str, str | None]:
     return kind.strip().lower(), charset
 
 
-def _json_error(body: bytes, charset: str | None) -> str | None:
+def _json_error(body: bytes, charset: str | None) -> tuple[str, str] | None:
+    """("invalid", why) or ("limits", why) (`json_problem`), or None when it parses."""
     # json.loads reads UTF-8/16/32 bytes itself (a BOM too); other charsets
     # are decoded first.
     unicode = charset is None or codecs.lookup(charset).name.startswith("utf-")
     try:
-        json.loads(body if unicode else body.decode(charset or "utf-8"))
+        return json_problem(body if unicode else body.decode(charset or "utf-8"))
     except UnicodeDecodeError as exc:
-        return f"not {charset or 'UTF-8'} text: {exc.reason} at byte {exc.start}"
-    except ValueError as exc:
-        return str(exc)
-    return None
+        return "invalid", f"not {charset or 'UTF-8'} text: {exc.reason} at byte {exc.start}"
 
 
 def _split_lines(body: bytes) -> list[tuple[int, bytes]]:
@@ -174,7 +174,10 @@ def _lines_problem(kind: str, charset: str | None, lines: list[tuple[int, bytes]
     for number, line in lines:
         error = _json_error(line, charset)
         if error is not None:
+            if error[0] == "limits":
+                return f"{error[1]} at {unit} {number}"
             return (
-                f"is not valid JSON at {unit} {number}, as its Content-Type {kind} says ({error})"
+                f"is not valid JSON at {unit} {number}, as its Content-Type {kind} says "
+                f"({error[1]})"
             )
     return None

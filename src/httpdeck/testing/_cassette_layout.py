@@ -74,6 +74,12 @@ def recording_dirs(item: pytest.Item, cassette_dir: Path, *, configured: bool) -
     return dirs
 
 
+def lookup(ours: Path, others: Iterable[Path]) -> tuple[Path, tuple[Path, ...]]:
+    """(`first_existing(ours, others)`, every path looked at, in order)."""
+    candidates = tuple(dict.fromkeys([ours, *others]))
+    return first_existing(ours, candidates[1:]), candidates
+
+
 def first_existing(ours: Path, others: Iterable[Path]) -> Path:
     """The first of `ours`, then `others`, that is a file; `ours` when none is."""
     if ours.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -13,12 +14,15 @@ from httpdeck.testing._cassette_bodies import MAX_INFLATED_BYTES, body_problems
 from httpdeck.testing._cassette_format import format_for, locked, parse, write_cassette
 from httpdeck.testing._cassette_model import (
     CassetteRequest,
+    CassetteResponse,
     Interaction,
     Raw,
     kept_keys,
     request_to_raw,
     response_to_raw,
 )
+from httpdeck.testing._content_coding import TooLarge, Undecodable, can_decode, content_codings
+from httpdeck.testing._content_coding import decode as decode_content
 from httpdeck.testing._redact import Redactor, Secrets
 
 
@@ -117,8 +121,14 @@ def lint(
             {k for k in response.headers if response.headers.getall(k) != clean.headers.getall(k)}
         ):
             yield f"{where}: unredacted secret in response header {name}"
-        if clean.body != response.body:
-            yield f"{where}: unredacted secret in the response body"
+        plain = decoded_for_redaction(response, max_inflated_bytes)
+        if plain is not response:
+            clean = redactor.response(plain, secrets)
+        if clean.body != plain.body:
+            coding = (
+                "" if plain is response else f" ({response.headers['Content-Encoding']}-decoded)"
+            )
+            yield f"{where}: unredacted secret in the response body{coding}"
         limit = max_inflated_bytes
         yield from body_problems(
             where, "request", request.headers, request.body, max_inflated_bytes=limit
@@ -151,6 +161,27 @@ def _uri_findings(where: str, request: CassetteRequest, redactor: Redactor) -> I
 # -- redact ------------------------------------------------------------------------
 
 
+def decoded_for_redaction(response: CassetteResponse, limit: int) -> CassetteResponse:
+    """`response` with its Content-Encoding undone (`_content_coding.decode`,
+    at most `limit` bytes) and the header dropped, as httpdeck's recorder
+    stores it with `decode_compressed_response=True`; `response` itself when
+    it has no coding, one that cannot be undone here, or a body that does not
+    decode (stored decoded with the header kept: its bytes are searched as
+    they are)."""
+    codings = content_codings(response.headers.getall("Content-Encoding", []))
+    if not codings or not response.body or not all(map(can_decode, codings)):
+        return response
+    try:
+        body = decode_content(response.body, codings, limit=limit)
+    except (TooLarge, Undecodable):
+        return response
+    headers = response.headers.copy()
+    headers.popall("Content-Encoding", None)
+    if "Content-Length" in headers:
+        headers["Content-Length"] = str(len(body))
+    return replace(response, headers=headers, body=body, chunk_sizes=None, timing=None)
+
+
 def redact_file(path: Path, redactor: Redactor) -> int:
     """Redact `path` in place (atomically, under the writers' lock); returns how
     many interactions changed. Every other interaction is kept exactly as it was."""
@@ -163,6 +194,13 @@ def redact_file(path: Path, redactor: Redactor) -> int:
             before, old = interaction.request, interaction.response
             request, secrets = redactor.request(before)
             response = redactor.response(old, secrets)
+            plain = decoded_for_redaction(old, MAX_INFLATED_BYTES)
+            if plain is not old:
+                clean = redactor.response(plain, secrets)
+                if clean.body != plain.body:
+                    # A secret inside a compressed body: stored decoded, without
+                    # Content-Encoding, as the recorder stores bodies by default.
+                    response = clean
             same_request = (request.uri, list(request.headers.items()), request.body) == (
                 before.uri,
                 list(before.headers.items()),

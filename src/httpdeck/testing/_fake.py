@@ -30,6 +30,7 @@ from httpdeck.client._client import HTTPClient, ResilienceStrategy
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._exceptions import HTTPClientError, HTTPValidationError
 from httpdeck.client._interceptors import Interceptor
+from httpdeck.client._limits import BodyLimit, declared_length, limited
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._redaction import redact_url
 from httpdeck.client._result import Result
@@ -66,6 +67,22 @@ def _check_config(config: object) -> HTTPClientConfig:
         msg = f"config must be an HTTPClientConfig, got {type(config).__name__}."
         raise TypeError(msg)
     return config
+
+
+def _bounded(response: HttpResponse, request: Request) -> HttpResponse:
+    """A responder's own response held to `max_response_bytes`, as `FakeResponse`'s are."""
+    limit = request.max_response_bytes
+    if limit is None:
+        return response
+    if response.is_read:  # built with content=: the whole body is here already
+        budget = BodyLimit(request, limit)
+        budget.check_declared(declared_length(response.headers), response.headers)
+        budget.add(response.content)
+    else:
+        stream = response._stream  # wrapped before anyone reads it
+        assert stream is not None
+        response._stream = limited(stream, request, response.headers)
+    return response
 
 
 class _Routing:
@@ -292,7 +309,7 @@ class FakeTransport(_Routing):
             if isinstance(result, HttpResponse):
                 if result.request is None:
                     result.request = request
-                return result
+                return _bounded(result, request)
             if not isinstance(result, FakeResponse):
                 msg = (
                     f"The responder {answer!r} returned {result!r}; "

@@ -21,12 +21,12 @@ from vcr import matchers as vcr_matchers  # type: ignore[import-untyped]
 
 from httpdeck.client._redaction import PLACEHOLDER, is_secret_name
 from httpdeck.testing._cassette_model import CassetteRequest, KeyParts
+from httpdeck.testing._json_limits import NOT_JSON, parse_json
 
 Matcher: TypeAlias = Callable[[CassetteRequest, CassetteRequest], "bool | None"]
 MatchOn: TypeAlias = Iterable["str | Matcher"]
 
 DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
-_NOT_JSON = object()
 
 
 def _json_of(request: CassetteRequest) -> Any:
@@ -35,11 +35,8 @@ def _json_of(request: CassetteRequest) -> Any:
         return None
     content_type = request.headers.get("Content-Type", "").lower()
     if "json" not in content_type and body.lstrip()[:1] not in (b"{", b"["):
-        return _NOT_JSON
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
-        return _NOT_JSON
+        return NOT_JSON
+    return parse_json(body)  # NOT_JSON when not JSON, or past Python's limits
 
 
 def _diff(new: str, recorded: str) -> str:
@@ -59,7 +56,7 @@ def body(request: CassetteRequest, recorded: CassetteRequest) -> None:
         return
     try:
         new, old = _json_of(request), _json_of(recorded)
-        if new is not _NOT_JSON and old is not _NOT_JSON:
+        if new is not NOT_JSON and old is not NOT_JSON:
             if new == old:
                 return
             raise AssertionError(

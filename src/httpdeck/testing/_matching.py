@@ -18,6 +18,7 @@ from yarl import URL
 
 from httpdeck.client._base_url import join_url
 from httpdeck.client._redaction import is_secret_name
+from httpdeck.testing._json_limits import NOT_JSON, parse_json
 from httpdeck.testing._responses import MISSING
 
 URLSpec: TypeAlias = str | URL | re.Pattern[str]
@@ -101,10 +102,9 @@ class Seen:
     def json(self) -> Any:
         """The body decoded as JSON, or MISSING when it is not JSON."""
         if self._json is None:
-            try:
-                self._json = _json.loads(self.body) if self.body else MISSING
-            except ValueError:
-                self._json = MISSING
+            # Past Python's limits it is not JSON either: matched as bytes.
+            body = parse_json(self.body) if self.body else NOT_JSON
+            self._json = MISSING if body is NOT_JSON else body
         return self._json
 
     def form(self) -> dict[str, tuple[str, ...]]:

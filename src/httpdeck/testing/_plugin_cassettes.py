@@ -50,6 +50,8 @@ class CassetteSet:
             RecordReplayInterceptor(spec.path, record_mode=spec.record_mode, **spec.options)  # type: ignore[arg-type]
             for spec in specs
         ]
+        for interceptor, spec in zip(self.interceptors, specs, strict=True):
+            interceptor.cassette.looked_at = spec.looked_at or (spec.path,)
         self._installed: list[Any] = []
 
     @property

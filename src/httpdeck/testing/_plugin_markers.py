@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from httpdeck.testing._cassette_layout import first_existing, recording_dirs, recording_names
+from httpdeck.testing._cassette_layout import lookup, recording_dirs, recording_names
 from httpdeck.testing._plugin_config import (
     RECORD_MODES,
     Settings,
@@ -150,6 +150,13 @@ def cassette_path(settings: Settings, item: pytest.Item, name: str | None) -> Pa
     """`<cassette_dir>/<test module>/<test name, or name>.yaml` (an absolute name
     as is), or the file pytest-recording's layout has for it when only that
     exists (the lookup order is in `_cassette_layout`)."""
+    return cassette_lookup(settings, item, name)[0]
+
+
+def cassette_lookup(
+    settings: Settings, item: pytest.Item, name: str | None
+) -> tuple[Path, tuple[Path, ...]]:
+    """(`cassette_path`, every path it looked at, in order)."""
     module, test = cassette_parts(item, item.config.rootpath)
     if name is None:
         ours = settings.cassette_dir / module / f"{test}.yaml"
@@ -159,11 +166,11 @@ def cassette_path(settings: Settings, item: pytest.Item, name: str | None) -> Pa
         if not path.suffix:
             path = path.with_suffix(".yaml")
         if path.is_absolute():
-            return path
+            return path, (path,)
         ours = settings.cassette_dir / module / path
         files = [str(path)]
     dirs = recording_dirs(item, settings.cassette_dir, configured=settings.cassette_dir_configured)
-    return first_existing(ours, (folder / file for folder in dirs for file in files))
+    return lookup(ours, (folder / file for folder in dirs for file in files))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,8 @@ class CassetteSpec:
     path: Path
     record_mode: str
     options: dict[str, Any]
+    looked_at: tuple[Path, ...] = ()
+    """Every path the cassette was looked for at (named when it does not exist)."""
 
 
 def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
@@ -230,8 +239,8 @@ def cassette_specs(item: pytest.Item, settings: Settings) -> list[CassetteSpec]:
             merged["redact_headers"] = tuple(dict.fromkeys(headers))
         if settings.match_on:
             merged.setdefault("match_on", settings.match_on)
-        path = cassette_path(settings, item, name)
-        return CassetteSpec(path, mode if primary else "none", merged)
+        path, looked_at = cassette_lookup(settings, item, name)
+        return CassetteSpec(path, mode if primary else "none", merged, looked_at)
 
     if not named:
         return [build(None, {}, primary=True)]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -54,6 +53,7 @@ from httpdeck.client._redaction import (
 )
 from httpdeck.testing._cassette_model import CassetteRequest, CassetteResponse
 from httpdeck.testing._json_edit import KEEP, Edit, edit_members
+from httpdeck.testing._json_limits import NOT_JSON, parse_json
 
 __all__ = ["MIN_SECRET_LENGTH", "PLACEHOLDER", "Redactor", "Secrets"]
 
@@ -139,24 +139,35 @@ class Redactor:
         return KEEP  # pragma: no cover - json.loads gives nothing else
 
     def _has_secret(self, value: Any) -> bool:
-        if isinstance(value, dict):
-            return any(
-                (
-                    self.is_secret_field(str(key))
-                    and item not in (None, True, False, "", 0, self.placeholder)
-                )
-                or self._has_secret(item)
-                for key, item in value.items()
-            )
-        if isinstance(value, list):
-            return any(self._has_secret(item) for item in value)
+        # A loop, not recursion: a document json.loads parsed may still be
+        # deeper than a recursive walk from here can go.
+        stack = [value]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if self.is_secret_field(str(key)) and item not in (
+                        None,
+                        True,
+                        False,
+                        "",
+                        0,
+                        self.placeholder,
+                    ):
+                        return True
+                    stack.append(item)
+            elif isinstance(value, list):
+                stack.extend(value)
         return False
 
     def json_text(self, text: str, secrets: Secrets) -> str:
-        """Redact the secret fields of a JSON document, changing only their values."""
-        try:
-            document = json.loads(text)
-        except ValueError:
+        """Redact the secret fields of a JSON document, changing only their values.
+
+        A document past Python's limits (`parse_json`) is left as it is: only
+        the known-value scrub (pass 2) applies to it.
+        """
+        document = parse_json(text)
+        if document is NOT_JSON:
             return text
         if not self._has_secret(document):  # the common case, at C speed
             return text

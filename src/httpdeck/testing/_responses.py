@@ -15,7 +15,6 @@ import asyncio
 import heapq
 import http
 import itertools
-import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -29,8 +28,10 @@ from httpdeck.client._exceptions import (
     TimeoutPhase,
     describe,
 )
+from httpdeck.client._limits import limited
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._streaming import ByteStream
+from httpdeck.testing._json_limits import dump_json
 from httpdeck.testing._suggest import missing_attribute
 
 __all__ = [
@@ -148,7 +149,7 @@ def _encode_event(event: SSEEvent) -> bytes:
             lines.append(f"{name}: {fields[name]}")
     data = fields.get("data")
     if data is not None:
-        text = data if isinstance(data, str) else _json.dumps(data, separators=(",", ":"))
+        text = data if isinstance(data, str) else dump_json(data, "SSE data", separators=(",", ":"))
         lines.extend(f"data: {part}" for part in text.split("\n"))
     return ("\n".join(lines) + "\n\n").encode()
 
@@ -213,7 +214,7 @@ class FakeResponse:
         default_type: str | None = None
         body: list[bytes] = []
         if json is not MISSING:
-            body = [_json.dumps(json, separators=(",", ":")).encode()]
+            body = [dump_json(json, "json=", separators=(",", ":")).encode()]
             default_type = "application/json"
         elif text is not None:
             body = [text.encode()]
@@ -226,7 +227,10 @@ class FakeResponse:
             body = [_encode_event(event) for event in sse]
             default_type = "text/event-stream"
         elif ndjson is not None:
-            body = [_json.dumps(item, separators=(",", ":")).encode() + b"\n" for item in ndjson]
+            body = [
+                dump_json(item, f"ndjson= line {n}", separators=(",", ":")).encode() + b"\n"
+                for n, item in enumerate(ndjson, 1)
+            ]
             default_type = "application/x-ndjson"
         self.streamed = bool(given) and given[0] in ("chunks", "sse", "ndjson")
         pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
@@ -265,12 +269,13 @@ class FakeResponse:
         return b"".join(self._body_chunks)
 
     def build(self, request: Request) -> HttpResponse:
-        """A fresh response to `request` whose body stream is not read yet."""
+        """A fresh response to `request` whose body stream is not read yet
+        (bounded by the request's `max_response_bytes`, as on the wire)."""
         chunks = () if request.method == "HEAD" else self._body_chunks
         return HttpResponse(
             self.status,
             headers=self._headers,
-            stream=ByteStream(chunks),
+            stream=limited(ByteStream(chunks), request, self._headers),
             request=request,
             reason=self.reason,
         )

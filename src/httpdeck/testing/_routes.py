@@ -11,7 +11,6 @@ assert route.calls[0].params["page"] == "1"
 
 from __future__ import annotations
 
-import json as _json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -19,6 +18,7 @@ from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
 
 from httpdeck.client._models import HttpResponse, Request
+from httpdeck.testing._json_limits import load_json
 from httpdeck.testing._matching import (
     ANY,
     ContentSpec,
@@ -89,8 +89,9 @@ class Call:
         return (self.body or b"").decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The request body decoded as JSON."""
-        return _json.loads(self.body or b"")
+        """The request body decoded as JSON (ValueError when it is not JSON, or
+        is past Python's limits: use `body`)."""
+        return load_json(self.body or b"", "the request body")
 
     def seen(self) -> Seen:
         """The request as route patterns match it (what `assert_called_with` compares)."""
