@@ -110,7 +110,6 @@ LEGACY_PAGES = {
     ROOT / "docs" / name
     for name in (
         "cassettes.md",
-        "client.md",
         "di.md",
         "fake.md",
         "faults.md",
