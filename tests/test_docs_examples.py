@@ -109,7 +109,6 @@ class Page:
 LEGACY_PAGES = {
     ROOT / "docs" / name
     for name in (
-        "cassettes.md",
         "di.md",
         "fake.md",
         "faults.md",
