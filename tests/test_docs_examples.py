@@ -111,7 +111,6 @@ LEGACY_PAGES = {
     for name in (
         "di.md",
         "fake.md",
-        "streaming.md",
     )
 }
 
