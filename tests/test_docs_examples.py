@@ -68,7 +68,6 @@ class Block:
     line: int
     code: str
     checks: list[str] = field(default_factory=list)
-    setup: list[str] = field(default_factory=list)  # legacy pages only
     kind: str = "run"  # "run", "pytest", "module" or "skip"
     module: str = ""  # the file name of a "module" block
     reason: str = ""
@@ -101,26 +100,8 @@ class Page:
         return [block for block in self.blocks if block.kind == "skip"]
 
 
-# Pages still written the old way: their blocks run in order in one namespace
-# that starts with httpdeck's and httpdeck.testing's public names (and
-# `docs_server`), and may have hidden `<!-- setup: ... -->` code. Each is
-# converted to self-contained blocks and then removed from this set; no page
-# may be added to it.
-LEGACY_PAGES = {
-    ROOT / "docs" / name
-    for name in (
-        "cassettes.md",
-        "client.md",
-        "faults.md",
-        "redirects-and-safety.md",
-        "streaming.md",
-    )
-}
-
-
 def parse(path: Path) -> Page:
     """The page's python blocks, each with the HTML-comment directives before it."""
-    legacy = path in LEGACY_PAGES
     lines = path.read_text().splitlines()
     blocks: list[Block] = []
     index = 0
@@ -157,9 +138,7 @@ def parse(path: Path) -> Page:
             continue
         block = Block(path, start + 1, "\n".join(body))
         for directive in pending:
-            if legacy and directive.startswith("setup:"):
-                block.setup.append(textwrap.dedent(directive.removeprefix("setup:")).strip("\n"))
-            elif directive.startswith(("setup:", "conftest:", "helpers:")):
+            if directive.startswith(("setup:", "conftest:", "helpers:")):
                 msg = (
                     f"{block.where}: hidden code ({directive.split(':')[0]}:) would inject "
                     "names a reader does not see; put it in the block, or in a visible "
@@ -274,50 +253,7 @@ def _write_modules(page: Page, folder: Path) -> None:
         (folder / block.module).write_text(block.code + "\n")
 
 
-BLOCKS = [block for page in RUNNABLE if page not in LEGACY_PAGES for block in PARSED[page].runnable]
-LEGACY = [page for page in RUNNABLE if page in LEGACY_PAGES]
-
-
-def _legacy_namespace(world: DocsWorld) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "docs_example"}
-    for name in httpdeck.__all__:
-        namespace[name] = getattr(httpdeck, name)
-    for name in httpdeck.testing.__all__:
-        namespace[name] = getattr(httpdeck.testing, name)
-    namespace["docs_server"] = world.server
-    return namespace
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("page", LEGACY, ids=_ids(LEGACY))
-async def test_the_examples_of_a_legacy_page_run(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _fresh_folder(tmp_path, monkeypatch)
-    world = DocsWorld()
-    async with world.running():
-        namespace = _legacy_namespace(world)
-        clients: list[Any] = []
-        try:
-            for block in PARSED[page].runnable:
-                for setup in block.setup:
-                    await _run(setup, namespace, f"{block.where} (setup)", clients)
-                try:
-                    await _run(block.code, namespace, block.where, clients)
-                    for check in block.checks:
-                        await _run(check, namespace, f"{block.where} (check)", clients)
-                except BaseException as exc:
-                    code = textwrap.indent(block.code, "    ")
-                    exc.add_note(f"in the example at {block.where}:\n{code}")
-                    raise
-        finally:
-            for client in {id(client): client for client in clients}.values():
-                await client.stop()
-
-
-def test_the_legacy_pages_still_exist() -> None:
-    # A converted page leaves LEGACY_PAGES; a renamed one must not linger in it.
-    assert all(page.is_file() for page in LEGACY_PAGES), sorted(map(str, LEGACY_PAGES))
+BLOCKS = [block for page in RUNNABLE for block in PARSED[page].runnable]
 
 
 @pytest.mark.asyncio
