@@ -6,8 +6,8 @@ How a page's examples run (the conventions a docs writer needs):
   in a fresh namespace (nothing injected: it imports what it uses), inside an
   event loop, so top-level `await` and `async with` work as in `python -m
   asyncio`. A block never sees the names another block defined.
-- The one visible set-up, documented on docs/index.md ("How the examples
-  run"): example hosts (`api.example.com`, `weather.example.com`,
+- The one visible set-up, documented on docs/index.md ("About the
+  examples"): example hosts (`api.example.com`, `weather.example.com`,
   `api.example.test`, ... the RFC 2606 names, which never reach a real
   service) are answered by a local server on 127.0.0.1 (tests/docs_world.py
   lists what it serves); nothing else but 127.0.0.1 can be reached.
