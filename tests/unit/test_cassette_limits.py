@@ -7,13 +7,16 @@ import tracemalloc
 import zlib
 from pathlib import Path
 
+import brotlicffi
 import pytest
 from cassette_helpers import ScriptTransport
+from multidict import CIMultiDict
 
 from httpdeck.client import HTTPClient, HTTPClientConfig, HTTPResponseTooLargeError
 from httpdeck.testing import use_cassette
-from httpdeck.testing._cassette_decode import inflate
+from httpdeck.testing._cassette_decode import decoded
 from httpdeck.testing._cassette_format import write_cassette
+from httpdeck.testing._cassette_model import CassetteResponse
 
 MiB = 1 << 20
 URL = "http://api.test/bomb"
@@ -119,12 +122,26 @@ async def test_a_plain_body_without_a_length_is_counted(tmp_path: Path) -> None:
             await client.request("GET", URL, max_response_bytes=1000)
 
 
-def test_inflate_reads_every_gzip_member_and_refuses_what_does_not_decode() -> None:
+def test_replay_decodes_every_gzip_member_and_keeps_what_does_not_decode() -> None:
     member = zlib.compressobj(6, zlib.DEFLATED, 31)
     one = member.compress(b"hello ") + member.flush()
     again = zlib.compressobj(6, zlib.DEFLATED, 31)
     two = again.compress(b"world") + again.flush()
-    assert inflate(one + two + b"\0\0", gzip=True) == b"hello world"
-    assert inflate(one[:-4], gzip=True) is None  # truncated
-    assert inflate(b"not compressed", gzip=False) is None
-    assert inflate(zlib.compress(b"abc" * 1000), gzip=False, max_size=10) is not None
+
+    def stored(body: bytes, coding: str) -> CassetteResponse:
+        headers = CIMultiDict({"Content-Encoding": coding, "Content-Length": str(len(body))})
+        return CassetteResponse(200, "OK", headers, body)
+
+    both = decoded(stored(one + two + b"\0\0", "gzip"))
+    assert both.body == b"hello world"
+    assert "Content-Encoding" not in both.headers
+    assert both.headers["Content-Length"] == "11"
+    assert decoded(stored(b"not compressed", "gzip")).body == b"not compressed"
+    cut = decoded(stored(zlib.compress(b"abc" * 1000), "deflate"), max_size=10)
+    assert 10 < len(cut.body) < 3000  # cut short, still past the limit
+
+
+def test_replay_decodes_a_br_body_stored_compressed() -> None:
+    body = brotlicffi.compress(b'{"ok": true}')
+    response = CassetteResponse(200, "OK", CIMultiDict({"Content-Encoding": "br"}), body)
+    assert decoded(response).body == b'{"ok": true}'

@@ -50,9 +50,9 @@ from httpdeck.client._exceptions import (
 )
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import Observer, observer_of
+from httpdeck.client._retry_support import Clock
 
 Send = Callable[[Request], Awaitable[HttpResponse]]
-Clock = Callable[[], float]
 StateListener = Callable[[CircuitStateChanged], object]
 
 CIRCUIT_OPENED = "httpdeck.circuit_opened"

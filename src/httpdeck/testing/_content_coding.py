@@ -1,7 +1,8 @@
 """Undo a body's Content-Encoding (gzip, x-gzip, deflate, br) in bounded steps.
 
 Used by `httpdeck cassette lint` to check a compressed body against its
-Content-Type. Inflating stops as soon as the output passes `limit` bytes, so
+Content-Type, by `cassette redact`, and by replay to hand a body stored
+compressed over decoded. Inflating stops as soon as the output passes `limit` bytes, so
 a decompression bomb stored in a cassette costs at most `limit` bytes of
 memory. br needs the `brotlicffi` or `Brotli` package (the ones aiohttp
 uses), 1.2 or later for the bounded API; without it a br body is not decoded.
@@ -37,12 +38,18 @@ class Undecodable(Exception):
 
 
 class TooLarge(Exception):
-    """The body inflates past `limit` bytes (decoding stopped there)."""
+    """The body inflates past `limit` bytes (decoding stopped there).
 
-    def __init__(self, encoding: str, limit: int) -> None:
+    `partial` is what was inflated by then: more than `limit` bytes, so a
+    caller that counts it against the same limit (replay's `BodyLimit`) fails
+    as a body of that size would.
+    """
+
+    def __init__(self, encoding: str, limit: int, partial: bytes = b"") -> None:
         super().__init__(f"{encoding} body inflates past {limit} bytes")
         self.encoding = encoding
         self.limit = limit
+        self.partial = partial
 
 
 def content_codings(values: list[str]) -> list[str]:
@@ -119,7 +126,7 @@ def _inflate(
             certain = sure and (coding != "deflate" or len(out) > start)
             raise Undecodable(coding, str(exc), certain=certain) from exc
         if len(out) > limit:
-            raise TooLarge(coding, limit)
+            raise TooLarge(coding, limit, bytes(out))
         if decoder.eof:
             return bytes(decoder.unused_data)
         data = decoder.unconsumed_tail
@@ -143,7 +150,7 @@ def _br(brotli: Any, body: bytes, limit: int) -> bytes:
             raise Undecodable("br", str(reason), certain=bool(out)) from exc
         data = b""
         if len(out) > limit:
-            raise TooLarge("br", limit)
+            raise TooLarge("br", limit, bytes(out))
         if decoder.is_finished():
             return bytes(out)
         if decoder.can_accept_more_data():  # every input byte used, and no end yet
