@@ -18,7 +18,7 @@ from typing import Any, Literal, overload
 from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
 
-from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client import HttpResponse, Request
 from httpdeck.testing._matching import (
     ANY,
     ContentSpec,
