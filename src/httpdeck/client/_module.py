@@ -31,7 +31,7 @@ from httpdeck.client._resilience import ResiliencePipeline
 from httpdeck.client._retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from httpdeck.testing._routes import Route
+    from httpdeck.testing import Route
 
 __all__ = [
     "ContainerProtocol",
@@ -273,7 +273,7 @@ class HTTPModule:
         """
         config = _check_config(config, "HTTPModule.stub()")
         try:
-            from httpdeck.testing._fake import FakeHTTPClient
+            from httpdeck.testing import FakeHTTPClient
         except ImportError as exc:
             msg = (
                 "HTTPModule.stub() needs httpdeck's test doubles, which come with the testing "
