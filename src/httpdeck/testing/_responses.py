@@ -17,7 +17,7 @@ import http
 import itertools
 import json as _json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -346,8 +346,9 @@ class FakeError:
     def timeout(cls, phase: TimeoutPhase = "read", *, sent: bool | None = None) -> FakeError:
         """A timeout of `phase` (connect, pool, read, write, total); `sent`
         defaults to False for connect and pool, True for the others."""
-        if phase not in ("connect", "pool", "read", "write", "total"):
-            msg = f"Unknown timeout phase {phase!r}; use connect, pool, read, write or total."
+        phases = get_args(TimeoutPhase)
+        if phase not in phases:
+            msg = f"Unknown timeout phase {phase!r}; use {', '.join(phases[:-1])} or {phases[-1]}."
             raise ValueError(msg)
 
         def build(request: Request) -> HTTPTimeoutError:
