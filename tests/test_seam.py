@@ -95,15 +95,18 @@ def test_the_client_never_imports_testing() -> None:
         if module.startswith("httpdeck.testing")
     )
     assert not at_import, at_import
-    # The one on-demand use: HTTPModule.stub() builds the fake, through the
-    # testing package's public names (and a type-only import of Route).
+    # The one on-demand use: HTTPModule.stub() builds the fake (and a
+    # type-only import of the public Route).
     lazy = sorted(
         (str(path.relative_to(SRC)), module)
         for path in _modules("client")
         for _, module, _ in _imports(path)
         if module.startswith("httpdeck.testing")
     )
-    assert lazy == [("client/_module.py", "httpdeck.testing")] * 2
+    assert lazy == [
+        ("client/_module.py", "httpdeck.testing"),
+        ("client/_module.py", "httpdeck.testing._fake"),
+    ]
 
 
 def test_the_seam_exports_every_name_it_imports_once() -> None:
