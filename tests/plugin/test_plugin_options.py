@@ -159,13 +159,13 @@ def test_markers_are_registered(pytester: pytest.Pytester) -> None:
     result = project.run_inprocess("--markers")
     for marker in (
         "httpdeck_cassette(name=None, *, record_mode=None, match_on=None, filter_headers=None",
-        "httpdeck_faults(*faults, schedule=None, seed=None)",
+        "httpdeck_faults(*faults, schedule=None, seed=None, decide_by=",
         "httpdeck_allow_unused_routes:",
         "httpdeck_allow_unmatched_requests:",
         "httpdeck_block_network(enabled=True, *, allow_hosts=())",
         "httpdeck_client(**config)",
         "httpdeck_fake(**options)",
-        "httpdeck_fake_data(*, seed=None, locale=None)",
+        "httpdeck_fake_data(*, seed=None, locale=None, reference_date=None)",
         "httpdeck_server(app=...)",
     ):
         result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])

@@ -217,8 +217,15 @@ async def test_connection_reset_before_or_after_send(fake: FakeHTTPClient, sent:
     error = result.error
     assert isinstance(error, HTTPConnectionError)
     assert error.sent is sent
-    when = "after" if sent else "before"
-    assert str(error) == f"Connection reset by peer {when} sending GET {URL} (fake)."
+    # Worded by the same constructor as a real reset (the client's seam).
+    expected = (
+        f"The server reset the connection after GET {URL} went out "
+        "([Errno 104] Connection reset by peer)."
+        if sent
+        else f"Cannot connect to api.example.com:443 for GET {URL}: Connection reset by peer "
+        "[Errno 104]. Check that the server is up and listening on that host and port."
+    )
+    assert str(error) == expected
 
 
 @pytest.mark.parametrize(
@@ -312,7 +319,10 @@ async def test_a_per_request_timeout_bounds_the_delay(fake: FakeHTTPClient) -> N
     fake.route("GET", URL).respond(delay=5.0)
     result = await fake.get(URL, timeout=0.5)
     assert isinstance(result, Err)
-    assert str(result.error) == f"GET {URL} did not complete within its total timeout."
+    assert str(result.error) == (
+        f"GET {URL} did not complete within its total timeout of 0.5s; "
+        "raise TimeoutConfig.total or pass timeout=... for this request."
+    )
     assert fake.clock.now == 0.5
 
 

@@ -11,6 +11,7 @@ import pytest
 import yarl
 
 from httpdeck.client import (
+    AiohttpTransport,
     ByteStream,
     HTTPClient,
     HTTPClientConfig,
@@ -22,6 +23,7 @@ from httpdeck.client import (
     HttpResponse,
     HTTPStatusError,
     HTTPTimeoutError,
+    HttpxTransport,
     Request,
     TimeoutConfig,
     Transport,
@@ -447,3 +449,64 @@ def test_faults_are_frozen_values_with_kinds() -> None:
         "status.429",
         "connection_reset.before_send",
     ]
+
+
+CATALOG = [
+    faults.ConnectionRefused(),
+    faults.DNSFailure(),
+    faults.TLSFailure(),
+    faults.PoolExhausted(),
+    faults.ConnectionReset(after_send=False),
+    faults.ConnectionReset(),
+    faults.Disconnect(),
+    faults.Timeout("connect"),
+    faults.Timeout("read"),
+    faults.Timeout("total"),
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("inner", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("fault", CATALOG, ids=repr)
+async def test_injected_errors_carry_no_transport_library_exception(
+    inner: str, fault: faults.Fault
+) -> None:
+    # The fault answers before the inner transport opens anything.
+    transport: Transport = (
+        AiohttpTransport(CONFIG) if inner == "aiohttp" else HttpxTransport(CONFIG)
+    )
+    injecting = FaultInjectionTransport(transport, faults=[fault], sleep=FakeClock().sleep)
+    async with HTTPClient(CONFIG, transport=injecting) as client:
+        error = (await client.get(URL)).unwrap_err()
+    cause = error.__cause__
+    assert cause is not None
+    assert type(cause).__module__ in {"builtins", "socket", "ssl"}, type(cause)
+    assert "aiohttp" not in repr(cause)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("inner", "wording"),
+    [
+        ("aiohttp", " (the wait for a pool slot not included);"),
+        ("httpx", " (the wait for a pool slot included);"),
+        ("fake", "of 10.0s;"),
+    ],
+)
+async def test_an_injected_total_timeout_is_worded_as_the_inner_transport_words_it(
+    inner: str, wording: str
+) -> None:
+    transports: dict[str, Transport] = {
+        "aiohttp": AiohttpTransport(CONFIG),
+        "httpx": HttpxTransport(CONFIG),
+        "fake": FakeTransport(config=CONFIG),
+    }
+    injecting = FaultInjectionTransport(
+        transports[inner], faults=[faults.Timeout("total")], sleep=FakeClock().sleep
+    )
+    async with HTTPClient(CONFIG, transport=injecting) as client:
+        error = (await client.get(URL)).unwrap_err()
+    assert isinstance(error, HTTPTimeoutError)
+    assert wording in str(error)
+    if inner == "fake":
+        assert "pool slot" not in str(error)

@@ -35,7 +35,8 @@ from httpdeck.client import (
     RetryPolicy,
     RetryScheduled,
 )
-from httpdeck.client._observe import OBSERVER_KEY, host_tag
+from httpdeck.client._extensions import OBSERVER
+from httpdeck.client._observe import host_tag
 
 URL = "http://api.test:8080/items"
 
@@ -287,7 +288,7 @@ async def test_nothing_travels_with_the_request_when_unobserved() -> None:
         await c.request("GET", URL)
         assert not c.events.active
         assert c.metrics is None
-    assert all(OBSERVER_KEY not in r.extensions for r in script.requests)
+    assert all(OBSERVER not in r.extensions for r in script.requests)
 
 
 @pytest.mark.asyncio
@@ -295,11 +296,11 @@ async def test_the_observer_is_removed_from_the_request_after_it_completes() -> 
     present: list[bool] = []
 
     def look(request: Request) -> int:
-        present.append(OBSERVER_KEY in request.extensions)
+        present.append(OBSERVER in request.extensions)
         return 200
 
     async with client(Script(look), metrics=InMemoryMetrics()) as c:
         request = c.build_request("GET", URL)
         await c.send(request)
     assert present == [True]  # it travelled with the attempt
-    assert OBSERVER_KEY not in request.extensions
+    assert OBSERVER not in request.extensions

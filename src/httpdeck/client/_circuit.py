@@ -48,6 +48,7 @@ from httpdeck.client._exceptions import (
     HTTPTransportError,
     describe,
 )
+from httpdeck.client._extensions import CIRCUIT_OPENED
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import Observer, observer_of
 from httpdeck.client._retry_support import Clock
@@ -55,10 +56,6 @@ from httpdeck.client._retry_support import Clock
 Send = Callable[[Request], Awaitable[HttpResponse]]
 StateListener = Callable[[CircuitStateChanged], object]
 
-CIRCUIT_OPENED = "httpdeck.circuit_opened"
-"""Request extension: the breaker that opened on this attempt. A retry loop
-outside the breaker reads it so as not to sleep before an attempt the open
-breaker will refuse at once."""
 FailurePredicate = Callable[[HttpResponse | HTTPTransportError], bool]
 
 

@@ -40,11 +40,12 @@ from httpdeck.client._exceptions import (
     HTTPValidationError,
     describe,
 )
+from httpdeck.client._extensions import FRESH_CONNECTION, OBSERVER, STREAM
 from httpdeck.client._interceptors import Interceptor, InterceptorChain
 from httpdeck.client._metrics import MetricsRecorder
-from httpdeck.client._models import FRESH_CONNECTION, STREAM, HttpResponse, Request
+from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._multipart import Fields, multipart_options
-from httpdeck.client._observe import OBSERVER_KEY, Observer
+from httpdeck.client._observe import Observer
 from httpdeck.client._redirects import REDIRECT_STATUSES, is_redirect, next_request
 from httpdeck.client._result import Err, Ok, Result
 from httpdeck.client._transports.base import Transport, default_transport
@@ -224,7 +225,7 @@ class HTTPClient:
         # Around interceptors that answer without calling the transport (a
         # cassette in replay) read this to hand back a read body or a stream.
         request.extensions[STREAM] = not read
-        observer: Observer | None = request.extensions.get(OBSERVER_KEY)
+        observer: Observer | None = request.extensions.get(OBSERVER)
         if observer is not None:
             handler = self._read_attempt if read else self._transport.send
             return await observer.attempt(request, self.interceptors.send, handler, read=read)
@@ -289,9 +290,7 @@ class HTTPClient:
 
         With `stream=True` the body is left unread: read it, then `aclose()`.
         """
-        if (
-            self.metrics is not None or self.events.active
-        ) and OBSERVER_KEY not in request.extensions:
+        if (self.metrics is not None or self.events.active) and OBSERVER not in request.extensions:
             return await Observer(self.metrics, self.events).complete(
                 request,
                 lambda: self.send(request, stream=stream, follow_redirects=follow_redirects),

@@ -29,6 +29,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from yarl import URL
 
 from httpdeck.client._exceptions import HTTPConfigError
+from httpdeck.client._timeouts import effective_timeouts
 
 try:
     __version__ = version("httpdeck")
@@ -209,8 +210,9 @@ class HTTPClientConfig:
 
     @property
     def total_timeout(self) -> float | None:
-        """The effective total timeout: `timeouts.total`, else `pool.timeout`."""
-        return self.timeouts.total if self.timeouts.total is not None else self.pool.timeout
+        """The effective total timeout: `timeouts.total`, else `pool.timeout`
+        (the rule of `_timeouts.effective_timeouts`)."""
+        return effective_timeouts(self).total
 
     @classmethod
     def from_env(

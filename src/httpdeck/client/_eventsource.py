@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Self
 from yarl import URL
 
 from httpdeck.client._exceptions import HTTPProtocolError, HTTPTransportError, describe
+from httpdeck.client._extensions import BODY_DEADLINE
 from httpdeck.client._sse import ServerSentEvent, SSEDecoder
-from httpdeck.client._transports._deadline import BODY_DEADLINE
 
 if TYPE_CHECKING:
     from httpdeck.client._client import HTTPClient

@@ -29,19 +29,6 @@ class ResponseNotReadError(HTTPClientError):
     """`content`, `text()` or `json()` was used on a stream that was not read yet."""
 
 
-# The request extension the client sets on every attempt: True inside
-# `client.stream()` and `sse()`, False when the body is read right away. A
-# transport may read a False request's body before returning (the aiohttp one
-# does: two coroutine frames less per request), and an around interceptor that
-# answers by itself (a cassette in replay) hands back a read body or a stream.
-STREAM = "stream"
-
-# The request extension the client sets on the one re-send of a request whose
-# reused keep-alive connection died unanswered (`HTTPConnectionError.stale`):
-# the transport must open a new connection for it rather than take an idle one.
-FRESH_CONNECTION = "httpdeck.fresh_connection"
-
-
 @dataclass(slots=True, eq=False)
 class Request:
     """A request as it crosses the pipeline: a plain value.

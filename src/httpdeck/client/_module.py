@@ -31,7 +31,7 @@ from httpdeck.client._resilience import ResiliencePipeline
 from httpdeck.client._retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from httpdeck.testing._routes import Route
+    from httpdeck.testing import Route
 
 __all__ = [
     "ContainerProtocol",

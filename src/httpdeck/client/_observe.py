@@ -1,7 +1,7 @@
 """How a client's metrics recorder and event bus reach every layer of one request.
 
 When a client has a recorder or an event subscriber, `HTTPClient.send` puts an
-`Observer` into `request.extensions[OBSERVER_KEY]`; retries and redirects copy
+`Observer` into `request.extensions[OBSERVER]`; retries and redirects copy
 the extensions, so the retry policy and the circuit breaker find it on the
 request they are handed. With neither configured nothing is put there and
 every layer skips its reporting after one dict lookup.
@@ -26,12 +26,12 @@ from httpdeck.client._events import (
     RetryScheduled,
 )
 from httpdeck.client._exceptions import HTTPClientError, HTTPTimeoutError
+from httpdeck.client._extensions import OBSERVER
 
 if TYPE_CHECKING:
     from httpdeck.client._metrics import MetricsRecorder
     from httpdeck.client._models import HttpResponse, Request
 
-OBSERVER_KEY = "httpdeck.observer"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Handler = Callable[["Request"], Awaitable["HttpResponse"]]
@@ -56,7 +56,7 @@ def observer_of(request: Request) -> Observer | None:
     extensions = request.extensions
     if not extensions:
         return None
-    observer = extensions.get(OBSERVER_KEY)
+    observer = extensions.get(OBSERVER)
     return observer if isinstance(observer, Observer) else None
 
 
@@ -74,7 +74,7 @@ class Observer:
     async def complete(
         self, request: Request, send: Callable[[], Awaitable[HttpResponse]]
     ) -> HttpResponse:
-        request.extensions[OBSERVER_KEY] = self
+        request.extensions[OBSERVER] = self
         started = time.perf_counter()
         try:
             response = await send()
@@ -84,7 +84,7 @@ class Observer:
                 self.events.emit(RequestCompleted(request, None, exc, duration))
             raise
         finally:
-            request.extensions.pop(OBSERVER_KEY, None)
+            request.extensions.pop(OBSERVER, None)
         if self.events.active:
             duration = time.perf_counter() - started
             self.events.emit(RequestCompleted(request, response, None, duration))

@@ -37,7 +37,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
-from httpdeck.client._circuit import CIRCUIT_OPENED
 from httpdeck.client._deadlines import Deadline, virtual_slots
 from httpdeck.client._exceptions import (
     HTTPClientError,
@@ -49,6 +48,7 @@ from httpdeck.client._exceptions import (
     HTTPTransportError,
     describe,
 )
+from httpdeck.client._extensions import CIRCUIT_OPENED
 from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._observe import observer_of
 from httpdeck.client._retry_support import (

@@ -9,9 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
-from httpdeck.client._interceptors import CallNext
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._streaming import ByteStream
+from httpdeck.client import ByteStream, CallNext, HttpResponse, Request
 from httpdeck.testing._fault_support import (
     FaultEnv,
     FaultStream,

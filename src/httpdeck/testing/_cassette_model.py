@@ -42,7 +42,7 @@ from httpdeck.client import (
     HTTPTransportError,
     Request,
 )
-from httpdeck.client._redaction import redact_url
+from httpdeck.client._seam import redact_url
 
 Format = Literal["yaml", "json"]
 Raw = dict[str, Any]

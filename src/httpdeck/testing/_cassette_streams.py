@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from httpdeck.client import HTTPTransportError, Request, ResponseStream
-from httpdeck.client._limits import BodyLimit
+from httpdeck.client._seam import BodyLimit
 from httpdeck.testing._cassette_model import RecordedError
 
 Finish = Callable[[list[bytes], list[float], bool, "HTTPTransportError | None"], None]

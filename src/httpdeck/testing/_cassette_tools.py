@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from httpdeck.client._redaction import PLACEHOLDER, userinfo
+from httpdeck.client._seam import PLACEHOLDER, userinfo
 from httpdeck.testing._cassette_bodies import MAX_INFLATED_BYTES, body_problems
 from httpdeck.testing._cassette_format import format_for, locked, parse, write_cassette
 from httpdeck.testing._cassette_model import (

@@ -8,12 +8,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from httpdeck.client._exceptions import HTTPStatusError
-from httpdeck.client._models import HttpResponse
-from httpdeck.client._result import Err, Ok
+from httpdeck.client import Err, HttpResponse, HTTPStatusError, Ok
 
 if TYPE_CHECKING:
-    from httpdeck.client._events import CircuitStateChanged
+    from httpdeck.client import CircuitStateChanged
     from httpdeck.testing._injector import FaultEvent
 
 __all__ = ["ChaosReport", "RunRecorder", "Transition"]

@@ -21,22 +21,33 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Unpack
 
-from aiohttp.abc import AbstractCookieJar
 from yarl import URL
 
-from httpdeck.client._base_url import join_url
-from httpdeck.client._build import RequestOptions
-from httpdeck.client._client import HTTPClient, ResilienceStrategy
-from httpdeck.client._config import HTTPClientConfig
-from httpdeck.client._exceptions import HTTPClientError, HTTPValidationError
-from httpdeck.client._interceptors import Interceptor
-from httpdeck.client._limits import BodyLimit, declared_length, limited
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._redaction import redact_url
-from httpdeck.client._result import Result
-from httpdeck.client._streaming import StreamBody
-from httpdeck.client._transports._cookies import keep_cookies, new_cookie_jar, send_cookies
-from httpdeck.client._transports.base import Transport
+from httpdeck.client import (
+    HTTPClient,
+    HTTPClientConfig,
+    HTTPClientError,
+    HttpResponse,
+    HTTPValidationError,
+    Interceptor,
+    Request,
+    RequestOptions,
+    ResilienceStrategy,
+    Result,
+    StreamBody,
+    Transport,
+)
+from httpdeck.client._seam import (
+    BodyLimit,
+    CookieJar,
+    declared_length,
+    join_url,
+    keep_cookies,
+    limited,
+    new_cookie_jar,
+    redact_url,
+    send_cookies,
+)
 from httpdeck.testing._matching import (
     ANY,
     ContentSpec,
@@ -201,7 +212,7 @@ class _RoutingState:
         self.requests: list[Call] = []
         self.unmatched: list[Call] = []
         # The cookies responses set, from the first Set-Cookie on.
-        self.jar: AbstractCookieJar | None = None
+        self.jar: CookieJar | None = None
 
 
 class FakeTransport(_Routing):
@@ -332,7 +343,7 @@ class FakeTransport(_Routing):
         if host in self.passthrough_hosts:
             call.passthrough = True
             if self._passthrough is None:
-                from httpdeck.client._transports.base import default_transport
+                from httpdeck.client._seam import default_transport
 
                 # Without a jar of its own: the fake's jar serves both.
                 config = dataclasses.replace(self.config, cookie_jar=False)

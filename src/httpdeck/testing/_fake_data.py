@@ -37,7 +37,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     msg = "FakeDataFactory needs Faker, from the testing extra: pip install httpdeck[testing]"
     raise ImportError(msg) from exc
 
-from httpdeck.client._models import Request
+from httpdeck.client import Request
 from httpdeck.testing._responses import FakeResponse
 from httpdeck.testing._seeds import FAKE_DATA, default_seed, derive_seed
 

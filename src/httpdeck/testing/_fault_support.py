@@ -2,10 +2,12 @@
 injectable wait that honours the request's timeouts, and a body stream that
 a fault can cut, stall or slow down.
 
-Errors are made the way the real transport makes them: the aiohttp exception
-that a real failure raises is built here and passed through the transport's
-own error mapping, so an injected error has the same type, `sent` flag,
-timeout `phase`, message and `__cause__` as the real one.
+Errors are made by the client's own transport error constructors (the
+client's seam, `httpdeck.client._seam`), the ones both real transports raise
+through: an injected error has the real one's type, `sent` flag, timeout
+`phase` and message, chained to the plain OS-level exception the failure
+stands for (`ConnectionRefusedError`, `socket.gaierror`, `TimeoutError`...),
+never to a transport library's exception.
 """
 
 from __future__ import annotations
@@ -19,15 +21,24 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal, NoReturn
 
-import aiohttp
-from aiohttp.client_reqrep import ConnectionKey
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
-from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._streaming import ByteStream, ResponseStream
-from httpdeck.client._transports._deadline import PoolTimeoutError, RequestTiming
-from httpdeck.client._transports.aiohttp import AiohttpTransport, _map, map_error
+from httpdeck.client import ByteStream, HTTPClientConfig, HttpResponse, Request, ResponseStream
+from httpdeck.client._seam import (
+    EffectiveTimeouts,
+    body_error,
+    cannot_connect_error,
+    connect_timeout_error,
+    connection_reset_error,
+    disconnected_error,
+    dns_error,
+    effective_timeouts,
+    malformed_response_error,
+    read_timeout_error,
+    timeout_error,
+    tls_error,
+    total_timeout_error,
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 Transform = Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]
@@ -45,60 +56,23 @@ Failure = Literal[
 ]
 
 
-def _key(request: Request) -> ConnectionKey:
-    url = request.url
-    return ConnectionKey(
-        url.host or "", url.port, url.scheme in ("https", "wss"), True, None, None, None
-    )
-
-
-def aiohttp_failure(request: Request, failure: Failure, detail: str = "") -> BaseException:
-    """The exception aiohttp raises for `failure` on `request` (measured on aiohttp 3.14)."""
-    host, port = request.url.host or "", request.url.port
-    if failure == "refused":
-        os_error = ConnectionRefusedError(
-            errno.ECONNREFUSED, f"Connect call failed ('{host}', {port})"
-        )
-        return aiohttp.ClientConnectorError(_key(request), os_error)
-    if failure == "dns":
-        gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return aiohttp.ClientConnectorDNSError(_key(request), gai)
-    if failure == "tls":
-        reason = (
-            f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {detail} (_ssl.c:1006)"
-        )
-        cert = ssl.SSLCertVerificationError(1, reason)
-        return aiohttp.ClientConnectorCertificateError(_key(request), cert)
-    if failure == "reset_before_send":
-        reset = ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")
-        return aiohttp.ClientConnectorError(_key(request), reset)
-    if failure == "reset":
-        return aiohttp.ClientOSError(errno.ECONNRESET, "Connection reset by peer")
-    if failure == "disconnect":
-        return aiohttp.ServerDisconnectedError()
-    if failure == "connect_timeout":
-        return aiohttp.ConnectionTimeoutError(f"Connection timeout to host {request.url}")
-    if failure == "read_timeout":
-        return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
-    return TimeoutError()
-
-
 def _raise(error: BaseException, cause: BaseException) -> NoReturn:
     raise error from cause
 
 
 class TransportErrors:
-    """Errors exactly as `AiohttpTransport` makes them for one config.
+    """Transport errors exactly as the real transports word them for one config.
 
-    Pool and total timeouts are the transport's own (their messages name the
-    configured limits), so they go through its error path; the rest through
-    `map_error`. The transport is never started: nothing is opened.
+    `pool_wait_included` is the inner transport's `pool_wait_in_total`
+    (False for `AiohttpTransport`, True for `HttpxTransport`; None when
+    unknown or poolless, and a total timeout's message leaves it out).
     """
 
-    __slots__ = ("_transport",)
+    __slots__ = ("_max_connections", "pool_wait_included")
 
-    def __init__(self, config: HTTPClientConfig) -> None:
-        self._transport = AiohttpTransport(config)
+    def __init__(self, config: HTTPClientConfig, pool_wait_included: bool | None = None) -> None:
+        self._max_connections = config.pool.max_connections
+        self.pool_wait_included = pool_wait_included
 
     def error(
         self,
@@ -110,18 +84,43 @@ class TransportErrors:
         sent: bool = True,
         detail: str = "",
     ) -> tuple[BaseException, BaseException]:
-        """(the httpdeck error, the aiohttp-side cause) for `failure`."""
+        """(the httpdeck error, the low-level cause) for `failure`."""
+        host, port = request.url.host or "", request.url.port
+        if failure == "refused":
+            refused = ConnectionRefusedError(
+                errno.ECONNREFUSED, f"Connect call failed ('{host}', {port})"
+            )
+            return cannot_connect_error(request, refused), refused
+        if failure == "dns":
+            gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return dns_error(request, gai), gai
+        if failure == "tls":
+            reason = (
+                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                f"{detail} (_ssl.c:1006)"
+            )
+            cert = ssl.SSLCertVerificationError(1, reason)
+            return tls_error(request, cert), cert
+        if failure in ("reset_before_send", "reset"):
+            reset = ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")
+            return connection_reset_error(request, sent=failure == "reset", os_error=reset), reset
+        if failure == "disconnect":
+            closed = ConnectionAbortedError("the server closed the connection")
+            return disconnected_error(request), closed
+        if failure == "connect_timeout":
+            return connect_timeout_error(request), TimeoutError(f"connecting to {request.url}")
+        if failure == "read_timeout":
+            return read_timeout_error(request), TimeoutError("no data read from the socket")
         if failure == "pool_timeout":
-            timing = RequestTiming(total=total, pool_timeout=total if pool is None else pool)
-            cause: BaseException = PoolTimeoutError()
-            return self._transport._send_error(cause, request, timing), cause
-        cause = aiohttp_failure(request, failure, detail)
-        if failure == "total_timeout" and total is not None:
-            timing = RequestTiming(total=total, pool_timeout=None)
-            timing.phase = "request" if sent else "connect"
-            timing.expired = True
-            return _map(cause, request, timing), cause
-        return map_error(cause, request), cause
+            limits = EffectiveTimeouts(connect=None, read=None, write=None, pool=pool, total=total)
+            pool_error = timeout_error(
+                request, "pool", limits=limits, max_connections=self._max_connections
+            )
+            return pool_error, TimeoutError("no free connection in the pool")
+        total_error = total_timeout_error(
+            request, total, sent=sent, pool_wait_included=self.pool_wait_included
+        )
+        return total_error, TimeoutError()
 
 
 class FaultEnv:
@@ -167,10 +166,14 @@ class FaultEnv:
         """The environment for `request`: the timeouts the real client would apply
         (the request's own, else `config`'s), with `rng`, `sleep` and `errors`.
         """
-        timeouts: TimeoutConfig = request.timeout or config.timeouts
-        total = timeouts.total if timeouts.total is not None else config.pool.timeout
+        limits = effective_timeouts(config, request)
         return cls(
-            rng=rng, sleep=sleep, read=timeouts.read, total=total, pool=timeouts.pool, errors=errors
+            rng=rng,
+            sleep=sleep,
+            read=limits.read,
+            total=limits.total,
+            pool=limits.pool,
+            errors=errors,
         )
 
     def fail(
@@ -194,15 +197,13 @@ class FaultEnv:
                 "<TransferEncodingError: 400, message='Not enough data to satisfy transfer "
                 "length header.'>"
             )
-        cause = aiohttp.ClientPayloadError(f"Response payload is not completed: {what}")
-        _raise(map_error(cause, request), cause)
+        # Worded as the aiohttp transport reports a cut-off body.
+        detail = f"Response payload is not completed: {what}"
+        _raise(body_error(request, detail), EOFError(detail))
 
     def malformed(self, request: Request, message: str) -> NoReturn:
         """The response head could not be parsed."""
-        headers = CIMultiDictProxy(CIMultiDict(request.headers))
-        info = aiohttp.RequestInfo(request.url, request.method, headers, request.url)
-        cause = aiohttp.ClientResponseError(info, (), status=400, message=message)
-        _raise(map_error(cause, request), cause)
+        _raise(malformed_response_error(request, message), ValueError(message))
 
     async def wait(self, request: Request, seconds: float, *, reading: bool) -> None:
         """Spend `seconds` as the real client would: a wait longer than the read

@@ -35,9 +35,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from http import HTTPStatus
 from typing import ClassVar, Literal
 
-from httpdeck.client._interceptors import CallNext
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._streaming import ByteStream
+from httpdeck.client import ByteStream, CallNext, HttpResponse, Request
 from httpdeck.testing._fault_support import (
     Failure,
     FaultEnv,

@@ -18,10 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from httpdeck.client._config import HTTPClientConfig
-from httpdeck.client._interceptors import CallNext
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._transports.base import Transport
+from httpdeck.client import CallNext, HTTPClientConfig, HttpResponse, Request, Transport
 from httpdeck.testing._chaos_report import ChaosReport, RunRecorder
 from httpdeck.testing._fault_support import FaultEnv, Sleep, TransportErrors
 from httpdeck.testing._faults import Fault
@@ -280,6 +277,9 @@ class FaultInjector:
         self._global: FaultRule | None = None
         self._order: tuple[FaultRule, ...] = ()
         self._errors: TransportErrors | None = None
+        # Whether the transport behind counts the pool wait in the total timeout
+        # (its `pool_wait_in_total`; FaultInjectionTransport sets it).
+        self.pool_wait_included: bool | None = None
         self.run = RunRecorder(clock=self._elapsed)
         fault_list = tuple(faults)
         if fault_list:
@@ -429,7 +429,7 @@ class FaultInjector:
         )
         rng = random.Random(derive_seed(self.seed, rule.name, tick.key or tick.call, "rng"))
         if self._errors is None:
-            self._errors = TransportErrors(self.config)
+            self._errors = TransportErrors(self.config, self.pool_wait_included)
         env = FaultEnv.for_request(
             request, self.config, rng=rng, sleep=self._sleep, errors=self._errors
         )
@@ -516,6 +516,10 @@ class FaultInjectionTransport(_Placement):
         self._init_injector(
             injector, config if isinstance(config, HTTPClientConfig) else None, options
         )
+        # A total timeout is worded as the inner transport words it.
+        counted = getattr(inner, "pool_wait_in_total", None)
+        if isinstance(counted, bool):
+            self.injector.pool_wait_included = counted
 
     async def start(self) -> None:
         """Start the inner transport, if it has a `start()`."""

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 from vcr import matchers as vcr_matchers  # type: ignore[import-untyped]
 
-from httpdeck.client._redaction import PLACEHOLDER, is_secret_name
+from httpdeck.client._seam import PLACEHOLDER, is_secret_name
 from httpdeck.testing._cassette_model import CassetteRequest, KeyParts
 from httpdeck.testing._json_limits import NOT_JSON, parse_json
 

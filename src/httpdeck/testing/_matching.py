@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from httpdeck.client._base_url import join_url
-from httpdeck.client._redaction import is_secret_name
+from httpdeck.client._seam import is_secret_name, join_url
 from httpdeck.testing._json_limits import NOT_JSON, parse_json
 from httpdeck.testing._responses import MISSING
 

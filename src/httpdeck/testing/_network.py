@@ -270,7 +270,7 @@ class NetworkGuard:
     @contextmanager
     def active(self) -> Iterator[NetworkGuard]:
         """Install both layers for the duration of the block; restore them after."""
-        from httpdeck.client._transports import _common as transport_module
+        from httpdeck.client._seam import set_connect_guard
 
         saved = {name: socket.socket.__dict__.get(name) for name in ("connect", "connect_ex")}
         real_connect: _RealConnect = socket.socket.connect
@@ -299,17 +299,16 @@ class NetworkGuard:
             finally:
                 bypass.on = False
 
-        previous_guard = transport_module.connect_guard
         socket.socket.connect = connect  # type: ignore[method-assign,assignment]
         socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
         if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             socket.socketpair = socketpair
-        transport_module.connect_guard = self.check_request
+        previous_guard = set_connect_guard(self.check_request)
         try:
             with self._httpx_backends():
                 yield self
         finally:
-            transport_module.connect_guard = previous_guard
+            set_connect_guard(previous_guard)
             socket.socketpair = real_socketpair
             for name, value in saved.items():
                 if value is None:

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+# The one list of record modes at start-up; `_cassette.RecordMode` (a Literal,
+# for typing) must name the same ones (tests/unit/test_plugin_docs_sync.py).
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 # The cassette matchers an ini file can name (`_matchers.BUILTIN`, which
 # imports vcrpy, so it is not imported at start-up; a test keeps them equal).
@@ -59,7 +61,7 @@ class Option:
 OPTIONS = (
     Option(
         "httpdeck_record_mode",
-        "cassette record mode: none (replay only, the default), once, new_episodes, all, rewrite.",
+        f"cassette record mode: {', '.join(RECORD_MODES)} (default: none, replay only).",
         flag="--httpdeck-record-mode",
         metavar="MODE",
     ),

@@ -51,7 +51,8 @@ MARKERS = {
         "**options): the cassette for this test (several markers: several cassettes)."
     ),
     "httpdeck_faults": (
-        "httpdeck_faults(*faults, schedule=None, seed=None): faults injected into "
+        "httpdeck_faults(*faults, schedule=None, seed=None, decide_by='call', real_time=False): "
+        "faults injected into "
         "httpdeck_client and httpdeck_fake for this test."
     ),
     "httpdeck_allow_unused_routes": (
@@ -75,7 +76,8 @@ MARKERS = {
         "(base_url, passthrough_hosts, routes, retry_policy, circuit_breaker, ...)."
     ),
     "httpdeck_fake_data": (
-        "httpdeck_fake_data(*, seed=None, locale=None): seed and locale of httpdeck_fake_data."
+        "httpdeck_fake_data(*, seed=None, locale=None, reference_date=None): seed, locale and "
+        "reference date of httpdeck_fake_data."
     ),
     "httpdeck_server": (
         "httpdeck_server(app=...): the aiohttp.web app (or a function returning one, sync or "

@@ -25,8 +25,9 @@ from httpdeck.client import (
     HTTPModule,
     HTTPProvider,
     SimpleContainer,
+    set_testing,
 )
-from httpdeck.client._retry_support import TESTING, set_testing, use_default_rng
+from httpdeck.client._seam import TESTING, use_default_rng
 from httpdeck.testing._fake import FakeHTTPClient
 from httpdeck.testing._plugin_markers import check_marker_args, marker_kwargs
 from httpdeck.testing._plugin_stats import RunStats

@@ -35,9 +35,7 @@ from httpdeck.client import (
     Request,
     StreamBody,
 )
-from httpdeck.client._limits import BodyLimit, declared_length
-from httpdeck.client._models import STREAM
-from httpdeck.client._redaction import redact_url
+from httpdeck.client._seam import STREAM, BodyLimit, declared_length, redact_url
 from httpdeck.testing._anonymize import Anonymizer
 from httpdeck.testing._cassette import Cassette, RecordMode, Slot, check_record_mode
 from httpdeck.testing._cassette_decode import decoded, is_compressed

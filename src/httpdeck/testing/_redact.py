@@ -40,7 +40,7 @@ from urllib.parse import quote, quote_plus
 
 from multidict import CIMultiDict
 
-from httpdeck.client._redaction import (
+from httpdeck.client._seam import (
     PLACEHOLDER,
     SECRET_FIELDS,
     SECRET_HEADERS,

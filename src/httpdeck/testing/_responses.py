@@ -16,21 +16,28 @@ import heapq
 import http
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from httpdeck.client._config import HTTPClientConfig
-from httpdeck.client._exceptions import (
+from httpdeck.client import (
+    ByteStream,
+    HTTPClientConfig,
     HTTPClientError,
     HTTPConnectionError,
+    HttpResponse,
     HTTPTimeoutError,
-    TimeoutPhase,
-    describe,
+    Request,
 )
-from httpdeck.client._limits import limited
-from httpdeck.client._models import HttpResponse, Request
-from httpdeck.client._streaming import ByteStream
+from httpdeck.client._seam import (
+    TimeoutPhase,
+    connection_reset_error,
+    effective_timeouts,
+    limited,
+    read_timeout_error,
+    timeout_error,
+    total_timeout_error,
+)
 from httpdeck.testing._json_limits import dump_json
 from httpdeck.testing._suggest import missing_attribute
 
@@ -360,9 +367,7 @@ class FakeError(metaclass=_SuggestingType):
         sent (`sent=True`, so only idempotent requests may be)."""
 
         def build(request: Request) -> HTTPConnectionError:
-            when = "after sending" if sent else "before sending"
-            msg = f"Connection reset by peer {when} {describe(request)} (fake)."
-            return HTTPConnectionError(msg, request=request, sent=sent)
+            return connection_reset_error(request, sent=sent)
 
         return cls(build, f"connection reset ({'after' if sent else 'before'} send)")
 
@@ -370,14 +375,13 @@ class FakeError(metaclass=_SuggestingType):
     def timeout(cls, phase: TimeoutPhase = "read", *, sent: bool | None = None) -> FakeError:
         """A timeout of `phase` (connect, pool, read, write, total); `sent`
         defaults to False for connect and pool, True for the others."""
-        if phase not in ("connect", "pool", "read", "write", "total"):
-            msg = f"Unknown timeout phase {phase!r}; use connect, pool, read, write or total."
+        phases = get_args(TimeoutPhase)
+        if phase not in phases:
+            msg = f"Unknown timeout phase {phase!r}; use {', '.join(phases[:-1])} or {phases[-1]}."
             raise ValueError(msg)
-        was_sent = phase not in ("connect", "pool") if sent is None else sent
 
         def build(request: Request) -> HTTPTimeoutError:
-            msg = f"The {phase} timeout expired for {describe(request)} (fake)."
-            return HTTPTimeoutError(msg, request=request, sent=was_sent, phase=phase)
+            return timeout_error(request, phase, sent=sent)
 
         return cls(build, f"{phase} timeout")
 
@@ -402,22 +406,20 @@ def delay_timeout(
     Mirrors the real transport: the read timeout bounds the wait for the first
     byte, the total timeout the whole request.
     """
-    timeouts = request.timeout or config.timeouts
-    total = timeouts.total if timeouts.total is not None else config.pool.timeout
+    timeouts = effective_timeouts(config, request)
     limits: list[tuple[float, Literal["read", "total"]]] = []
     if timeouts.read is not None:
         limits.append((timeouts.read, "read"))
-    if total is not None:
-        limits.append((total, "total"))
+    if timeouts.total is not None:
+        limits.append((timeouts.total, "total"))
     for limit, phase in sorted(limits):
         if delay > limit:
-            where = describe(request)
-            msg = (
-                f"Timed out reading the response to {where}: no data within the read timeout."
+            error = (
+                read_timeout_error(request)
                 if phase == "read"
-                else f"{where} did not complete within its total timeout."
+                else total_timeout_error(request, limit, sent=True, pool_wait_included=None)
             )
-            return limit, HTTPTimeoutError(msg, request=request, sent=True, phase=phase)
+            return limit, error
     return delay, None
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from httpdeck.client._exceptions import HTTPClientError
-from httpdeck.client._models import Request
-from httpdeck.client._redaction import is_secret_name
+from httpdeck.client import HTTPClientError, Request
+from httpdeck.client._seam import is_secret_name
 from httpdeck.testing._matching import ANY, Seen, short
 from httpdeck.testing._routes import Route
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
 
-from httpdeck.client._models import HttpResponse, Request
+from httpdeck.client import HttpResponse, Request
 from httpdeck.testing._json_limits import load_json
 from httpdeck.testing._matching import (
     ANY,

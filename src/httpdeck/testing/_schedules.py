@@ -27,7 +27,6 @@ Sequence("fail", "fail", "ok")      # fail twice, then succeed for good
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import sys
 from abc import ABC, abstractmethod
@@ -36,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from httpdeck.testing._seeds import derive_seed
+from httpdeck.testing._seeds import derive_seed, digest64
 
 __all__ = [
     "Always",
@@ -83,10 +82,6 @@ class Tick(NamedTuple):
 _MASK = (1 << 64) - 1
 
 
-def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
 @functools.lru_cache(maxsize=4096)
 def _stream(seed: int, rule: str, path: str, salt: str) -> int:
     return derive_seed(seed, rule, path, salt)
@@ -108,7 +103,7 @@ def _mix(x: int, mask: int) -> int:
 
 def _unit(stream: int, call: int, key: str | None) -> float:
     """SplitMix64 of the call index (or the request key) on `stream`, in [0, 1)."""
-    x = (stream + (call + 1) * _GOLDEN) & _MASK if key is None else stream ^ _digest(key)
+    x = (stream + (call + 1) * _GOLDEN) & _MASK if key is None else stream ^ digest64(key)
     return _mix(x, _MASK) / 2.0**64
 
 

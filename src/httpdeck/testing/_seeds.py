@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["CURRENT", "default_seed", "derive_seed"]
+__all__ = ["CURRENT", "default_seed", "derive_seed", "digest64"]
 
 RETRY = "retry"
 FAULTS = "faults"
@@ -36,7 +36,11 @@ def derive_seed(seed: int, *names: object) -> int:
     derive_seed(1234, "tests/test_api.py::test_users", "faults")
     ```
     """
-    text = "\x1f".join([str(seed), *map(str, names)])
+    return digest64("\x1f".join([str(seed), *map(str, names)]))
+
+
+def digest64(text: str) -> int:
+    """The 64-bit BLAKE2b digest of `text`: the hash every seed and key is drawn by."""
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 

@@ -1,12 +1,16 @@
 """Rules every real transport applies the same way, whatever library sends.
 
-- `connect_guard`: the seam test tooling uses to block the network.
+- `connect_guard` / `set_connect_guard`: the hook test tooling uses to
+  block the network.
 - `check_safety` / `unsafe_error`: the URL safety gate's check before a
   proxied request, and the error it raises.
 - `declared_too_large` / `too_large_error`: `max_response_bytes`, counted
   after decompression.
 - `..._error`: each transport error, worded once, so a failure reads the
   same whichever transport met it (and an injected fault reads like both).
+  These constructors are the only way httpdeck makes a transport error: the
+  fake (`FakeError`) and the fault catalog build theirs here too (through
+  `httpdeck.client._seam`), never from a transport library's exceptions.
 
 Only error paths call into here, except the `connect_guard` check, so the
 hot path of the aiohttp transport pays one attribute lookup.
@@ -14,6 +18,7 @@ hot path of the aiohttp transport pays one attribute lookup.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Awaitable, Callable
 
@@ -22,10 +27,12 @@ from httpdeck.client._exceptions import (
     HTTPPoolTimeoutError,
     HTTPProtocolError,
     HTTPTimeoutError,
+    TimeoutPhase,
     describe,
 )
 from httpdeck.client._models import Request
 from httpdeck.client._safety import HTTPUnsafeURLError, UnsafeAddressError
+from httpdeck.client._timeouts import EffectiveTimeouts
 from httpdeck.client._transports._connector import DNSCache
 
 # A seam for test tooling, never set by the client itself: httpdeck.testing's
@@ -35,6 +42,13 @@ from httpdeck.client._transports._connector import DNSCache
 # request and the proxy URL that would be used, if any.
 ConnectGuard = Callable[[Request, str | None], Awaitable[None]]
 connect_guard: ConnectGuard | None = None
+
+
+def set_connect_guard(guard: ConnectGuard | None) -> ConnectGuard | None:
+    """Install `guard` (None: remove it) and return the one it replaces."""
+    global connect_guard
+    previous, connect_guard = connect_guard, guard
+    return previous
 
 
 async def check_safety(dns: DNSCache, request: Request, proxy: str | None) -> None:
@@ -70,13 +84,21 @@ def unsafe_error(exc: UnsafeAddressError, request: Request) -> HTTPUnsafeURLErro
     )
 
 
+def _of(seconds: float | None) -> str:
+    # A limit the caller does not know (a fake's canned error) is not named.
+    return "" if seconds is None else f" of {seconds}s"
+
+
 def pool_timeout_error(
-    request: Request, pool_timeout: float | None, max_connections: int
+    request: Request, pool_timeout: float | None, max_connections: int | None
 ) -> HTTPPoolTimeoutError:
     """The error for a request that found no free connection in time."""
+    busy = (
+        "all connections" if max_connections is None else f"all max_connections={max_connections}"
+    )
     msg = (
-        f"No connection became free for {describe(request)} within the pool timeout "
-        f"of {pool_timeout}s: all max_connections={max_connections} were busy. Raise "
+        f"No connection became free for {describe(request)} within the pool timeout"
+        f"{_of(pool_timeout)}: {busy} were busy. Raise "
         "ConnectionPoolConfig.max_connections or TimeoutConfig.pool."
     )
     return HTTPPoolTimeoutError(msg, request=request)
@@ -86,7 +108,7 @@ def write_timeout_error(request: Request, timeout: float | None) -> HTTPTimeoutE
     """The error for a peer that stopped accepting the request body."""
     msg = (
         f"{describe(request)}: the server accepted no part of a body chunk within "
-        f"the write timeout of {timeout}s; raise TimeoutConfig.write."
+        f"the write timeout{_of(timeout)}; raise TimeoutConfig.write."
     )
     return HTTPTimeoutError(msg, request=request, sent=True, phase="write")
 
@@ -107,16 +129,57 @@ def read_timeout_error(request: Request) -> HTTPTimeoutError:
 
 
 def total_timeout_error(
-    request: Request, total: float | None, *, sent: bool, pool_wait_included: bool
+    request: Request, total: float | None, *, sent: bool, pool_wait_included: bool | None
 ) -> HTTPTimeoutError:
-    """httpdeck's own total deadline (`TimeoutConfig.total`) ran out."""
-    counted = "included" if pool_wait_included else "not included"
+    """httpdeck's own total deadline (`TimeoutConfig.total`) ran out.
+
+    `pool_wait_included`: whether the transport counts the wait for a pool
+    slot in the total (aiohttp's does not, httpx's does; a transport's
+    `pool_wait_in_total`); None for one without a pool (the fake), and the
+    message leaves it out.
+    """
+    counted = (
+        ""
+        if pool_wait_included is None
+        else f" (the wait for a pool slot {'included' if pool_wait_included else 'not included'})"
+    )
     msg = (
-        f"{describe(request)} did not complete within its total timeout of "
-        f"{total}s (the wait for a pool slot {counted}); raise "
-        "TimeoutConfig.total or pass timeout=... for this request."
+        f"{describe(request)} did not complete within its total timeout{_of(total)}"
+        f"{counted}; raise TimeoutConfig.total or pass timeout=... for this request."
     )
     return HTTPTimeoutError(msg, request=request, sent=sent, phase="total")
+
+
+def timeout_error(
+    request: Request,
+    phase: TimeoutPhase,
+    *,
+    sent: bool | None = None,
+    limits: EffectiveTimeouts | None = None,
+    max_connections: int | None = None,
+    pool_wait_included: bool | None = None,
+) -> HTTPTimeoutError:
+    """The timeout error of `phase`, as a transport raises it: the one entry
+    point for code that fakes a timeout (`FakeError.timeout`, the fault
+    catalog). `limits` names the configured limits in the message; `sent`
+    overrides the phase's own (False for connect and pool, else True)."""
+    if phase == "connect":
+        error: HTTPTimeoutError = connect_timeout_error(request)
+    elif phase == "pool":
+        wait = None if limits is None else limits.pool_wait
+        error = pool_timeout_error(request, wait, max_connections)
+    elif phase == "read":
+        error = read_timeout_error(request)
+    elif phase == "write":
+        error = write_timeout_error(request, None if limits is None else limits.write)
+    else:
+        total = None if limits is None else limits.total
+        error = total_timeout_error(
+            request, total, sent=True, pool_wait_included=pool_wait_included
+        )
+    if sent is not None:
+        error.sent = sent
+    return error
 
 
 def dns_error(request: Request, os_error: BaseException) -> HTTPConnectionError:
@@ -143,10 +206,31 @@ def cannot_connect_error(request: Request, os_error: OSError) -> HTTPConnectionE
     return HTTPConnectionError(msg, request=request, sent=False)
 
 
+def connection_reset_error(
+    request: Request, *, sent: bool, os_error: OSError | None = None
+) -> HTTPConnectionError:
+    """The peer reset the connection (TCP RST): while connecting (`sent=False`,
+    worded as `cannot_connect_error`) or after the request went out."""
+    if os_error is None:
+        os_error = ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET))
+    if not sent:
+        return cannot_connect_error(request, os_error)
+    msg = f"The server reset the connection after {describe(request)} went out ({os_error})."
+    return HTTPConnectionError(msg, request=request, sent=True)
+
+
 def disconnected_error(request: Request) -> HTTPConnectionError:
     """The server closed the connection after the request went out, before a response."""
     msg = f"The server closed the connection before answering {describe(request)}."
     return HTTPConnectionError(msg, request=request, sent=True)
+
+
+def malformed_response_error(
+    request: Request, detail: object, *, sent: bool = True
+) -> HTTPProtocolError:
+    """The response head (or what follows a body) could not be parsed."""
+    msg = f"The server sent a malformed response to {describe(request)}: {detail}."
+    return HTTPProtocolError(msg, request=request, sent=sent)
 
 
 def body_error(request: Request, detail: object) -> HTTPProtocolError:

@@ -22,6 +22,9 @@ from yarl import URL
 from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._models import Headers, Request
 
+CookieJar = AbstractCookieJar
+"""The type of a client's jar (aiohttp's), for code that keeps one (the fake)."""
+
 
 def new_cookie_jar(config: HTTPClientConfig) -> AbstractCookieJar:
     """The jar of a client with `config` (create it inside the event loop).

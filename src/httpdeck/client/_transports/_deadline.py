@@ -37,15 +37,9 @@ from typing import Any, Literal
 
 from httpdeck.client._deadlines import DeadlineSlots
 
-__all__ = ["BODY_DEADLINE", "CURRENT", "PoolTimeoutError", "RequestTiming"]
+__all__ = ["CURRENT", "PoolTimeoutError", "RequestTiming"]
 
 Phase = Literal["pool", "connect", "request"]
-
-# A request extension: set to False (as `HTTPClient.sse()` does) and the
-# total deadline covers the connection and the response head only, not an
-# endless body such as an event stream. Transports other than aiohttp's may
-# honour it too.
-BODY_DEADLINE = "httpdeck.body_deadline"
 
 
 class PoolTimeoutError(Exception):

@@ -9,33 +9,37 @@ reached the server.
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 import aiohttp
 from aiohttp.http import HttpVersion11
 
-from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
+from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._exceptions import (
     HTTPClientError,
     HTTPConnectionError,
-    HTTPProtocolError,
-    HTTPTimeoutError,
     HTTPValidationError,
     describe,
 )
+from httpdeck.client._extensions import BODY_DEADLINE, FRESH_CONNECTION, STREAM
 from httpdeck.client._limits import BodyLimit
-from httpdeck.client._models import FRESH_CONNECTION, STREAM, HttpResponse, Request
+from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._retry import IDEMPOTENT_METHODS
 from httpdeck.client._safety import UnsafeAddressError
 from httpdeck.client._streaming import StreamBody
+from httpdeck.client._timeouts import EffectiveTimeouts, effective_timeouts
 from httpdeck.client._transports import _common
 from httpdeck.client._transports._common import (
     body_error,
     cannot_connect_error,
     check_safety,
     connect_timeout_error,
+    connection_reset_error,
     disconnected_error,
     dns_error,
+    malformed_response_error,
     pool_timeout_error,
     read_timeout_error,
     tls_error,
@@ -45,7 +49,6 @@ from httpdeck.client._transports._common import (
 )
 from httpdeck.client._transports._cookies import cookie_headers, keep_cookies
 from httpdeck.client._transports._deadline import (
-    BODY_DEADLINE,
     CURRENT,
     PoolTimeoutError,
     RequestTiming,
@@ -54,7 +57,7 @@ from httpdeck.client._transports._pool import ConnectionPool
 from httpdeck.client._transports._writes import WriteWatch
 
 
-def _client_timeout(timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
+def _client_timeout(timeouts: EffectiveTimeouts) -> aiohttp.ClientTimeout:
     # aiohttp's `total` and `connect` would both count the wait for a pool
     # slot; the pool wait and the total deadline are httpdeck's own
     # (`_deadline.RequestTiming`), so aiohttp keeps only the socket timeouts.
@@ -70,16 +73,13 @@ def map_error(exc: BaseException, request: Request) -> HTTPClientError:
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return read_timeout_error(request)
     if isinstance(exc, asyncio.TimeoutError):
-        return HTTPTimeoutError(
-            f"{describe(request)} did not complete within its total timeout.",
-            request=request,
-            sent=True,
-            phase="total",
-        )
+        return total_timeout_error(request, None, sent=True, pool_wait_included=None)
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return dns_error(request, exc.os_error)
-    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
-        return tls_error(request, exc)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return tls_error(request, exc.certificate_error)
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return tls_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return cannot_connect_error(request, exc.os_error)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
@@ -87,10 +87,11 @@ def map_error(exc: BaseException, request: Request) -> HTTPClientError:
     if isinstance(exc, aiohttp.ClientPayloadError):
         return body_error(request, exc)
     if isinstance(exc, aiohttp.ClientResponseError):
-        msg = f"The server sent a malformed response to {describe(request)}: {exc.message}."
-        return HTTPProtocolError(msg, request=request, sent=True)
+        return malformed_response_error(request, exc.message)
     if isinstance(exc, aiohttp.InvalidURL):
         return HTTPValidationError(f"Invalid URL {str(exc.url)!r}.", request=request)
+    if isinstance(exc, OSError) and exc.errno == errno.ECONNRESET:
+        return connection_reset_error(request, sent=True, os_error=exc)
     msg = f"Connection error for {describe(request)}: {type(exc).__name__}: {exc}."
     return HTTPConnectionError(msg, request=request, sent=True)
 
@@ -212,14 +213,17 @@ class AiohttpTransport:
     and `read` are aiohttp's socket timeouts.
     """
 
+    pool_wait_in_total: ClassVar[bool] = False
+    """The wait for a pool slot is not counted in the total timeout."""
+
     def __init__(
         self, config: HTTPClientConfig | None = None, *, pool: ConnectionPool | None = None
     ) -> None:
         self.pool = pool or ConnectionPool(config)
         self.config = self.pool.config
-        self._default_timeout = _client_timeout(self.config.timeouts)
-        self._default_total = self.config.total_timeout
-        self._default_pool = self.config.timeouts.pool
+        # Computed once: a request without its own timeout= costs no lookup.
+        self._defaults = effective_timeouts(self.config)
+        self._default_timeout = _client_timeout(self._defaults)
 
     async def start(self) -> None:
         """Open the pool (idempotent); `send()` opens it on first use anyway.
@@ -250,14 +254,11 @@ class AiohttpTransport:
         if pool.url_safety is not None:
             await check_safety(pool.dns, request, proxy)
         if request.timeout is None:
-            timeout = self._default_timeout
-            total, pool_wait = self._default_total, self._default_pool
+            limits, timeout = self._defaults, self._default_timeout
         else:
-            timeout = _client_timeout(request.timeout)
-            total = request.timeout.total
-            if total is None:
-                total = self.config.pool.timeout
-            pool_wait = request.timeout.pool
+            limits = effective_timeouts(self.config, request)
+            timeout = _client_timeout(limits)
+        total, pool_wait = limits.total, limits.pool
         timing = RequestTiming(
             total=total,
             pool_timeout=total if pool_wait is None else pool_wait,
@@ -270,7 +271,7 @@ class AiohttpTransport:
         data: object = request.content
         watch: WriteWatch | None = None
         if isinstance(data, StreamBody):
-            write = (request.timeout or self.config.timeouts).write
+            write = limits.write
             if write is not None:
                 data = watch = WriteWatch(data, write, session._loop)
         jar = pool.cookie_jar

@@ -17,34 +17,37 @@ import http.cookiejar
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from multidict import CIMultiDict
 
 from httpdeck.client._build import check_header
-from httpdeck.client._config import HTTPClientConfig, TimeoutConfig
+from httpdeck.client._config import HTTPClientConfig
 from httpdeck.client._deadlines import DeadlineSlots
 from httpdeck.client._exceptions import (
     HTTPClientClosedError,
     HTTPClientError,
     HTTPConfigError,
     HTTPConnectionError,
-    HTTPProtocolError,
     HTTPResponseTooLargeError,
     HTTPValidationError,
     describe,
 )
+from httpdeck.client._extensions import BODY_DEADLINE, STREAM
 from httpdeck.client._limits import BodyLimit, declared_length
-from httpdeck.client._models import STREAM, HttpResponse, Request
+from httpdeck.client._models import HttpResponse, Request
 from httpdeck.client._safety import UnsafeAddressError, URLSafety, parse_ip
+from httpdeck.client._timeouts import EffectiveTimeouts, effective_timeouts
 from httpdeck.client._transports import _common
 from httpdeck.client._transports._common import (
     body_error,
     cannot_connect_error,
     check_safety,
     connect_timeout_error,
+    connection_reset_error,
     disconnected_error,
     dns_error,
+    malformed_response_error,
     pool_timeout_error,
     read_timeout_error,
     tls_error,
@@ -54,7 +57,7 @@ from httpdeck.client._transports._common import (
 )
 from httpdeck.client._transports._connector import DNSCache, Resolver, SystemResolver
 from httpdeck.client._transports._cookies import cookie_headers, keep_cookies, new_cookie_jar
-from httpdeck.client._transports._deadline import BODY_DEADLINE, RequestTiming
+from httpdeck.client._transports._deadline import RequestTiming
 
 if TYPE_CHECKING:
     import httpcore
@@ -87,7 +90,7 @@ def _import_httpx(*, http2: bool) -> Any:
     return httpx
 
 
-def _timeouts(timeouts: TimeoutConfig) -> dict[str, float | None]:
+def _timeouts(timeouts: EffectiveTimeouts) -> dict[str, float | None]:
     # httpcore reads the per-phase timeouts from the request's "timeout"
     # extension; `total` is httpdeck's own (`RequestTiming`).
     return {
@@ -225,14 +228,15 @@ def map_error(
             return body_error(request, exc)
         if "without sending a response" in str(exc):
             return disconnected_error(request)
-        msg = f"The server sent a malformed response to {describe(request)}: {exc}."
-        return HTTPProtocolError(msg, request=request, sent=sent)
+        return malformed_response_error(request, exc, sent=sent)
     if isinstance(exc, httpx.LocalProtocolError | httpx.InvalidURL | httpx.UnsupportedProtocol):
         # h11 and h2 refuse control characters (CR, LF, NUL) in the head
         # before writing it.
         msg = f"Cannot send {describe(request)}: {exc}. Check the headers interceptors set."
         return HTTPValidationError(msg, request=request)
     if isinstance(exc, httpx.TransportError):
+        if isinstance(reset := _cause(exc, ConnectionResetError), ConnectionResetError):
+            return connection_reset_error(request, sent=sent or body, os_error=reset)
         msg = f"Connection error for {describe(request)}: {type(exc).__name__}: {exc}."
         return HTTPConnectionError(msg, request=request, sent=sent or body)
     return exc
@@ -323,6 +327,9 @@ class HttpxTransport:
     `ssl_context` replaces the default certificate checks (for a private CA).
     """
 
+    pool_wait_in_total: ClassVar[bool] = True
+    """The total timeout counts the wait for a pool slot (httpx's own pool)."""
+
     def __init__(
         self,
         config: HTTPClientConfig | None = None,
@@ -348,7 +355,8 @@ class HttpxTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._proxy: str | None = None
-        self._default_timeouts = _timeouts(self.config.timeouts)
+        self._defaults = effective_timeouts(self.config)
+        self._default_timeouts = _timeouts(self._defaults)
 
     def is_started(self) -> bool:
         """True between `start()` (or the first `send()`) and `aclose()`."""
@@ -423,15 +431,13 @@ class HttpxTransport:
             await _common.connect_guard(request, proxy)
         if self.url_safety is not None:
             await check_safety(self.dns, request, self._proxy)
-        timeouts = request.timeout
-        if timeouts is None:
-            timeout = self._default_timeouts
-            total = self.config.total_timeout
+        if request.timeout is None:
+            limits, timeout = self._defaults, self._default_timeouts
         else:
-            timeout = _timeouts(timeouts)
-            total = timeouts.total if timeouts.total is not None else self.config.pool.timeout
+            limits = effective_timeouts(self.config, request)
+            timeout = _timeouts(limits)
         timing = RequestTiming(
-            total=total, pool_timeout=None, loop=self._loop, wheel=self._deadlines
+            total=limits.total, pool_timeout=None, loop=self._loop, wheel=self._deadlines
         )
         timing.slot_granted()  # the total deadline starts now: httpx's pool wait counts
         jar = self._jar
@@ -487,11 +493,10 @@ class HttpxTransport:
             return HTTPValidationError(msg, request=request)
         if isinstance(exc, HTTPClientError):
             return exc
+        limits = effective_timeouts(self.config, request)
         if isinstance(exc, self._httpx.PoolTimeout):
-            pool = (request.timeout or self.config.timeouts).pool
-            return pool_timeout_error(request, pool, self.config.pool.max_connections)
-        write = (request.timeout or self.config.timeouts).write
-        return map_error(exc, request, timing, body=False, write=write)
+            return pool_timeout_error(request, limits.pool, self.config.pool.max_connections)
+        return map_error(exc, request, timing, body=False, write=limits.write)
 
     async def aclose(self) -> None:
         """Close every connection; the transport cannot be started again."""
