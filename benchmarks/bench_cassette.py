@@ -37,7 +37,7 @@ HOST = "http://127.0.0.1:9"  # discard port: nothing must ever connect
 
 
 def generate(path: Path, count: int, prefix: str = "items") -> list[str]:
-    from httpdeck.testing._cassette_format import dump
+    from httpdeck.testing.cassettes._format import dump
 
     interactions = []
     urls = []

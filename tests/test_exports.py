@@ -243,7 +243,7 @@ def test_the_top_level_dir_holds_only_the_api() -> None:
 
 def test_tracebacks_name_the_public_modules() -> None:
     # In a fresh interpreter: the fake's own import of the router must not leave
-    # `httpdeck.testing._router.UnmatchedRequestError` in the traceback.
+    # `httpdeck.testing.fake._router.UnmatchedRequestError` in the traceback.
     _fresh_interpreter(
         """
         import asyncio, traceback

@@ -105,7 +105,7 @@ def test_the_client_never_imports_testing() -> None:
     )
     assert lazy == [
         ("client/_module.py", "httpdeck.testing"),
-        ("client/_module.py", "httpdeck.testing._fake"),
+        ("client/_module.py", "httpdeck.testing.fake._client"),
     ]
 
 
@@ -137,3 +137,22 @@ def test_every_request_extension_key_is_documented() -> None:
     docs = (SRC.parent.parent / "docs" / "architecture.md").read_text()
     for name in _extensions.__all__:
         assert f"`{name}`" in docs, f"{name} is missing from docs/architecture.md"
+
+
+def test_testing_is_four_sub_packages_and_a_few_shared_modules() -> None:
+    # docs/architecture.md, "Layout": a new module goes into the sub-package of
+    # its concern; the top level keeps the public namespaces and what all share.
+    top = SRC / "testing"
+    packages = sorted(p.name for p in top.iterdir() if (p / "__init__.py").is_file())
+    modules = sorted(p.name for p in top.glob("*.py"))
+    assert packages == ["cassettes", "fake", "faults", "plugin"]
+    assert modules == ["__init__.py", "_json_limits.py", "_seeds.py", "_server.py", "schedules.py"]
+
+
+def test_the_plugin_entry_point_is_the_plugin_package() -> None:
+    import importlib.metadata
+
+    (entry,) = (
+        e for e in importlib.metadata.entry_points(group="pytest11") if e.name == "httpdeck"
+    )
+    assert entry.value == "httpdeck.testing.plugin"

@@ -3,7 +3,7 @@
 The client API is re-exported here; test doubles, cassettes, faults and the
 pytest plugin live in `httpdeck.testing`.
 
-The re-export is lazy (PEP 562): `import httpdeck.testing.pytest_plugin`,
+The re-export is lazy (PEP 562): `import httpdeck.testing.plugin`,
 which pytest does at start-up for every project that installs httpdeck, must
 not pay for importing aiohttp. `from httpdeck import HTTPClient` works as usual.
 """

@@ -12,7 +12,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="httpdeck", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the end-to-end demo against a local server")
-    from httpdeck.testing._cassette_cli import add_parser as add_cassette_parser
+    from httpdeck.testing.cassettes._cli import add_parser as add_cassette_parser
 
     add_cassette_parser(commands)
     args = parser.parse_args(argv)
@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run(sys.stdout))
     if args.command == "cassette":
-        from httpdeck.testing._cassette_cli import run as run_cassette_tool
+        from httpdeck.testing.cassettes._cli import run as run_cassette_tool
 
         return run_cassette_tool(args, sys.stdout)
     return 2  # pragma: no cover - argparse rejects unknown commands

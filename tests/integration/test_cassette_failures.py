@@ -10,8 +10,8 @@ import pytest
 
 from httpdeck.client import HTTPClient
 from httpdeck.testing import CassetteMissError, MalformedCassetteError, use_cassette
-from httpdeck.testing._cassette_format import dump
-from httpdeck.testing._network import HostPolicy, NetworkGuard
+from httpdeck.testing.cassettes._format import dump
+from httpdeck.testing.plugin._network import HostPolicy, NetworkGuard
 
 pytestmark = pytest.mark.asyncio
 

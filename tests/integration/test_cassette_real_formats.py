@@ -19,9 +19,9 @@ from aiohttp import web
 from httpdeck.cli import main
 from httpdeck.client import HTTPClient
 from httpdeck.testing import use_cassette
-from httpdeck.testing._cassette_format import read_cassette
-from httpdeck.testing._cassette_model import Interaction
 from httpdeck.testing._server import LocalServer
+from httpdeck.testing.cassettes._format import read_cassette
+from httpdeck.testing.cassettes._model import Interaction
 
 pytestmark = pytest.mark.asyncio
 

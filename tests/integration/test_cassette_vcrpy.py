@@ -15,14 +15,14 @@ from yarl import URL
 
 from httpdeck.client import HTTPClient, HTTPConnectionError
 from httpdeck.testing import use_cassette
-from httpdeck.testing._cassette_format import dump, parse
-from httpdeck.testing._cassette_model import (
+from httpdeck.testing._server import LocalServer
+from httpdeck.testing.cassettes._format import dump, parse
+from httpdeck.testing.cassettes._model import (
     request_from_raw,
     request_to_raw,
     response_from_raw,
     response_to_raw,
 )
-from httpdeck.testing._server import LocalServer
 
 pytestmark = pytest.mark.asyncio
 

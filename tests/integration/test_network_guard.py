@@ -17,7 +17,12 @@ from aiohttp import web
 from conftest import Serve
 from httpdeck import HTTPClient, HTTPClientConfig, HTTPConnectionError
 from httpdeck.client._transports import _common as transport_module
-from httpdeck.testing._network import BlockedAttempt, HostPolicy, NetworkBlockedError, NetworkGuard
+from httpdeck.testing.plugin._network import (
+    BlockedAttempt,
+    HostPolicy,
+    NetworkBlockedError,
+    NetworkGuard,
+)
 
 pytestmark = pytest.mark.asyncio
 

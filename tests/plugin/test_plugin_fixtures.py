@@ -34,7 +34,7 @@ FIXTURE_TESTS = """
 
     from httpdeck import HTTPClientProtocol, RetryPolicy, is_testing
     from httpdeck.testing import FakeResponse, faults, schedules
-    from httpdeck.testing._fake_data import FakeDataFactory
+    from httpdeck.testing.fake._data import FakeDataFactory
     from httpdeck.testing._seeds import derive_seed
 
     async def test_fake(httpdeck_fake):

@@ -59,7 +59,7 @@ TESTS = """
     import pytest
 
     from httpdeck import HTTPConnectionError
-    from httpdeck.testing._network import NetworkBlockedError
+    from httpdeck.testing.plugin._network import NetworkBlockedError
     from httpdeck.testing._server import LocalServer
     from conftest import make_app
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from plugin_project import Project
 
-HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing._fake")
+HEAVY = ("aiohttp", "vcr", "faker", "yaml", "httpdeck.client", "httpdeck.testing.fake._client")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_start_up_imports_nothing_heavy_until_a_fixture_is_used(pytester: pytest
             return sorted(m for m in sys.modules if m.startswith(HEAVY))
 
         def test_plain_test_sees_no_heavy_import():
-            assert "httpdeck.testing.pytest_plugin" in sys.modules
+            assert "httpdeck.testing.plugin" in sys.modules
             assert loaded() == []
 
         @pytest.mark.asyncio
@@ -199,7 +199,7 @@ def test_start_up_imports_nothing_heavy_until_a_fixture_is_used(pytester: pytest
 
 def test_importing_the_plugin_module_alone_stays_light() -> None:
     code = (
-        "import sys, httpdeck.testing.pytest_plugin\n"
+        "import sys, httpdeck.testing.plugin\n"
         f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"
     )
     out = subprocess.run(

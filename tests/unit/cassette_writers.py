@@ -29,7 +29,7 @@ def record_many(path: str, worker: int, count: int, barrier: Any) -> None:
 
 def crash_while_writing(path: str, after_bytes: int) -> None:
     """Start saving a cassette and kill the process after `after_bytes` are written."""
-    import httpdeck.testing._cassette_format as fmt
+    import httpdeck.testing.cassettes._format as fmt
 
     real_fdopen = os.fdopen
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from httpdeck.cli import main
-from httpdeck.testing._cassette_format import dump
+from httpdeck.testing.cassettes._format import dump
 
 TOKEN = "ghp_abcdefghijklmnop"
 

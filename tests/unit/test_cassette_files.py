@@ -11,7 +11,7 @@ import yaml
 from cassette_writers import crash_while_writing, record_many
 
 from httpdeck.testing import MalformedCassetteError
-from httpdeck.testing._cassette_format import dump, parse, read_cassette, write_cassette
+from httpdeck.testing.cassettes._format import dump, parse, read_cassette, write_cassette
 
 GOOD = """interactions:
 - request:
@@ -211,7 +211,7 @@ def test_files_that_are_not_cassettes_say_what_a_cassette_is(
 def test_the_cache_keeps_only_the_newest_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpdeck.testing._cassette_format as fmt
+    import httpdeck.testing.cassettes._format as fmt
 
     monkeypatch.setattr(fmt, "_CACHE_MAX_ENTRIES", 2)
     cache = tmp_path / "cache"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pytest_recording.plugin import get_default_cassette_name  # type: ignore[import-untyped]
 
-from httpdeck.testing._cassette_layout import first_existing, recording_dirs, recording_names
+from httpdeck.testing.cassettes._layout import first_existing, recording_dirs, recording_names
 
 
 class TestOrders:

@@ -14,9 +14,9 @@ from multidict import CIMultiDict
 
 from httpdeck.client import HTTPClient, HTTPClientConfig, HTTPResponseTooLargeError
 from httpdeck.testing import use_cassette
-from httpdeck.testing._cassette_decode import decoded
-from httpdeck.testing._cassette_format import write_cassette
-from httpdeck.testing._cassette_model import CassetteResponse
+from httpdeck.testing.cassettes._decode import decoded
+from httpdeck.testing.cassettes._format import write_cassette
+from httpdeck.testing.cassettes._model import CassetteResponse
 
 MiB = 1 << 20
 URL = "http://api.test/bomb"

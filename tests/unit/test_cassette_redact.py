@@ -23,7 +23,7 @@ from httpdeck.testing import (
     CassetteResponse,
     use_cassette,
 )
-from httpdeck.testing._redact import Redactor, Secrets
+from httpdeck.testing.cassettes._redact import Redactor, Secrets
 
 TOKEN = "tok_9f8e7d6c5b4a"
 PASSWORD = "hunter2-correct-horse"

@@ -14,7 +14,7 @@ from cassette_helpers import ScriptTransport
 from httpdeck.cli import main
 from httpdeck.client import HTTPClient, HTTPConfigError
 from httpdeck.testing import MalformedCassetteError, RecordReplayInterceptor, use_cassette
-from httpdeck.testing._cassette_format import dump, parse, read_cassette
+from httpdeck.testing.cassettes._format import dump, parse, read_cassette
 
 REAL = Path(__file__).parent / "cassettes_real"
 

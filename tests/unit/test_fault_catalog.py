@@ -29,8 +29,8 @@ from httpdeck.client import (
     Transport,
 )
 from httpdeck.testing import FakeTransport, faults
-from httpdeck.testing._fault_support import FaultEnv
-from httpdeck.testing._injector import FaultInjectionInterceptor, FaultInjectionTransport
+from httpdeck.testing.faults._injector import FaultInjectionInterceptor, FaultInjectionTransport
+from httpdeck.testing.faults._support import FaultEnv
 
 BODY = b'{"items": [' + b", ".join(b'{"id": %d}' % i for i in range(20)) + b"]}"
 N = len(BODY)

@@ -20,7 +20,7 @@ from httpdeck.client import (
     Request,
 )
 from httpdeck.testing import faults, schedules
-from httpdeck.testing._injector import (
+from httpdeck.testing.faults._injector import (
     FaultInjectionInterceptor,
     FaultInjectionTransport,
     FaultInjector,

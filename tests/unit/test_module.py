@@ -240,7 +240,7 @@ async def test_both_clients_satisfy_the_protocol() -> None:
 async def test_stub_without_the_testing_extra_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "httpdeck.testing._fake", None)
+    monkeypatch.setitem(sys.modules, "httpdeck.testing.fake._client", None)
     with pytest.raises(ImportError) as caught:
         HTTPModule.stub()
     assert str(caught.value).startswith(

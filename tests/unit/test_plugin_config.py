@@ -6,10 +6,9 @@ import ipaddress
 
 import pytest
 
-from httpdeck.testing._fake_data import FakeDataFactory
-from httpdeck.testing._matchers import BUILTIN
-from httpdeck.testing._network import BlockedAttempt, HostPolicy, to_ip
-from httpdeck.testing._plugin_config import (
+from httpdeck.testing.fake._data import FakeDataFactory
+from httpdeck.testing.fake._matchers import BUILTIN
+from httpdeck.testing.plugin._config import (
     MATCHERS,
     RECORD_MODES,
     parse_bool,
@@ -17,8 +16,9 @@ from httpdeck.testing._plugin_config import (
     parse_seed,
     split_list,
 )
-from httpdeck.testing._plugin_markers import safe_name, seed_for_test
-from httpdeck.testing._plugin_stats import RunStats
+from httpdeck.testing.plugin._markers import safe_name, seed_for_test
+from httpdeck.testing.plugin._network import BlockedAttempt, HostPolicy, to_ip
+from httpdeck.testing.plugin._stats import RunStats
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ from typing import get_args
 
 import pytest
 
-from httpdeck.testing import _plugin_config as cfg
-from httpdeck.testing import _plugin_markers as markers
-from httpdeck.testing import _plugin_runtime as runtime
-from httpdeck.testing._cassette import RecordMode
+from httpdeck.testing.cassettes._cassette import RecordMode
+from httpdeck.testing.plugin import _config as cfg
+from httpdeck.testing.plugin import _markers as markers
+from httpdeck.testing.plugin import _runtime as runtime
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "pytest-plugin.md").read_text()
 

@@ -24,7 +24,7 @@ from httpdeck.testing import (
     CassetteResponse,
     use_cassette,
 )
-from httpdeck.testing._redact import Redactor, Secrets
+from httpdeck.testing.cassettes._redact import Redactor, Secrets
 
 PASSWORD = "pw-canary-31337"
 

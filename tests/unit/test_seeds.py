@@ -11,9 +11,6 @@ from faker import Faker
 from httpdeck.client import RetryPolicy
 from httpdeck.client._retry_support import use_default_rng
 from httpdeck.testing import Anonymizer, ChaosProxy, FaultInjector
-from httpdeck.testing._fake_data import FakeDataFactory
-from httpdeck.testing._plugin_markers import seed_for_test
-from httpdeck.testing._schedules import _stream
 from httpdeck.testing._seeds import (
     CHAOS_PROXY,
     CURRENT,
@@ -23,6 +20,9 @@ from httpdeck.testing._seeds import (
     default_seed,
     derive_seed,
 )
+from httpdeck.testing.fake._data import FakeDataFactory
+from httpdeck.testing.faults._schedules import _stream
+from httpdeck.testing.plugin._markers import seed_for_test
 
 NODEID = "tests/test_api.py::test_users[1]"
 

@@ -273,7 +273,7 @@ class HTTPModule:
         """
         config = _check_config(config, "HTTPModule.stub()")
         try:
-            from httpdeck.testing._fake import FakeHTTPClient
+            from httpdeck.testing.fake._client import FakeHTTPClient
         except ImportError as exc:
             msg = (
                 "HTTPModule.stub() needs httpdeck's test doubles, which come with the testing "

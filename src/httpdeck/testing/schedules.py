@@ -9,7 +9,7 @@ schedules.Sequence("fail", "fail", "ok")
 ```
 """
 
-from httpdeck.testing._schedules import (
+from httpdeck.testing.faults._schedules import (
     Always,
     Burst,
     EveryNth,
