@@ -329,6 +329,17 @@ async def test_retry_after_longer_than_max_delay_gives_up_at_once_naming_the_hea
 
 
 @pytest.mark.asyncio
+async def test_a_retry_after_of_thousands_of_digits_is_shown_shortened() -> None:
+    script = Script((503, {"Retry-After": "9" * 5000}))
+    with pytest.raises(HTTPRetryExhaustedError) as info:
+        await policy(sleeps=Sleeps(), max_delay=30.0).execute(make_request(), script)
+    assert "Retry-After: 99999999999999999999... (5000 characters) asks for inf s" in str(
+        info.value
+    )
+    assert len(str(info.value)) < 1000
+
+
+@pytest.mark.asyncio
 async def test_retry_after_can_be_ignored() -> None:
     sleeps = Sleeps()
     script = Script((503, {"Retry-After": "3600"}), 200)

@@ -277,6 +277,8 @@ class RetryState:
             asked = parse_retry_after(outcome, policy.wall_clock())
             if asked is not None and asked > config.max_delay:
                 header = outcome.headers.get("Retry-After", "")
+                if len(header) > 40:  # a 5,000-digit value: show its start and size
+                    header = f"{header[:20]}... ({len(header)} characters)"
                 return RetryDecision(
                     Action.EXHAUSTED,
                     f"{reason} with Retry-After: {header} asks for {asked:.1f} s, more than "
