@@ -10,7 +10,7 @@ from cassette_helpers import ScriptTransport, ok
 
 from httpdeck.client import HTTPClient, HttpResponse, Request
 from httpdeck.testing import CassetteMissError, CassetteRequest, use_cassette
-from httpdeck.testing.fake._matchers import (
+from httpdeck.testing.cassettes._matchers import (
     DEFAULT_MATCH_ON,
     all_match,
     failures,

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
+from httpdeck.testing.cassettes._matchers import BUILTIN
 from httpdeck.testing.fake._data import FakeDataFactory
-from httpdeck.testing.fake._matchers import BUILTIN
 from httpdeck.testing.plugin._config import (
     MATCHERS,
     RECORD_MODES,

@@ -32,6 +32,7 @@ from httpdeck.testing.cassettes._format import (
     read_cassette,
     write_cassette,
 )
+from httpdeck.testing.cassettes._matchers import Matcher, all_match, failures, key_function
 from httpdeck.testing.cassettes._model import (
     CassetteRequest,
     Interaction,
@@ -39,7 +40,6 @@ from httpdeck.testing.cassettes._model import (
     Raw,
     key_parts,
 )
-from httpdeck.testing.fake._matchers import Matcher, all_match, failures, key_function
 
 log = logging.getLogger("httpdeck.cassette")
 

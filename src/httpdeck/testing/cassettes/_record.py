@@ -40,6 +40,7 @@ from httpdeck.testing.cassettes._anonymize import Anonymizer
 from httpdeck.testing.cassettes._cassette import Cassette, RecordMode, Slot, check_record_mode
 from httpdeck.testing.cassettes._decode import decoded, is_compressed
 from httpdeck.testing.cassettes._format import CacheDir, resolve_cache_dir
+from httpdeck.testing.cassettes._matchers import DEFAULT_MATCH_ON, MatchOn, resolve
 from httpdeck.testing.cassettes._model import (
     CassetteRequest,
     CassetteResponse,
@@ -50,7 +51,6 @@ from httpdeck.testing.cassettes._model import (
 )
 from httpdeck.testing.cassettes._redact import Redactor, Secrets
 from httpdeck.testing.cassettes._streams import RecordingStream, ReplayStream, Sleep
-from httpdeck.testing.fake._matchers import DEFAULT_MATCH_ON, MatchOn, resolve
 
 log = logging.getLogger("httpdeck.cassette")
 

@@ -48,7 +48,7 @@ from httpdeck.client._seam import (
     redact_url,
     send_cookies,
 )
-from httpdeck.testing.cassettes._matching import (
+from httpdeck.testing.fake._matching import (
     ANY,
     ContentSpec,
     HeaderValue,

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from httpdeck.client import HTTPClientError, Request
 from httpdeck.client._seam import is_secret_name
-from httpdeck.testing.cassettes._matching import ANY, Seen, short
+from httpdeck.testing.fake._matching import ANY, Seen, short
 from httpdeck.testing.fake._routes import Route
 
 __all__ = ["RouteTable", "UnmatchedRequestError"]

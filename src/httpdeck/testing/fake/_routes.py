@@ -19,7 +19,7 @@ from yarl import URL
 
 from httpdeck.client import HttpResponse, Request
 from httpdeck.testing._json_limits import load_json
-from httpdeck.testing.cassettes._matching import (
+from httpdeck.testing.fake._matching import (
     ANY,
     ContentSpec,
     HeaderValue,

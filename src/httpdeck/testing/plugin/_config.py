@@ -25,7 +25,7 @@ import pytest
 # The one list of record modes at start-up; `cassettes._cassette.RecordMode` (a Literal,
 # for typing) must name the same ones (tests/unit/test_plugin_docs_sync.py).
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
-# The cassette matchers an ini file can name (`fake._matchers.BUILTIN`, which
+# The cassette matchers an ini file can name (`cassettes._matchers.BUILTIN`, which
 # imports vcrpy, so it is not imported at start-up; a test keeps them equal).
 MATCHERS = (
     "method",
