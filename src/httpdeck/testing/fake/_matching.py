@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as _json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypedDict
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -165,6 +165,18 @@ def _bytes_diff(expected: bytes, actual: bytes) -> str:
         f"content differs: expected {short(expected, 40)} ({len(expected)} bytes), "
         f"got {short(actual, 40)} ({len(actual)} bytes), first difference at byte {at}"
     )
+
+
+class RequestMatch(TypedDict, total=False):
+    """What a check on a route's calls may name besides the method and URL:
+    the keyword arguments of `route()` that describe a request."""
+
+    params: ParamsSpec | None
+    exact_params: bool
+    headers: Mapping[str, HeaderValue] | None
+    json: Any
+    data: Mapping[str, ParamValue | Sequence[ParamValue]] | None
+    content: ContentSpec | None
 
 
 class Pattern:

@@ -12,7 +12,7 @@ assert route.calls[0].params["page"] == "1"
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
 from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
@@ -26,6 +26,7 @@ from httpdeck.testing.fake._matching import (
     ParamsSpec,
     ParamValue,
     Pattern,
+    RequestMatch,
     Seen,
     URLSpec,
 )
@@ -122,6 +123,11 @@ class _Sequence:
         if index < len(self.answers):
             return self.answers[index]
         return self.answers[-1] if self.then == "repeat" else None
+
+
+def _expected(method: str, url: URLSpec | None, match: RequestMatch) -> Pattern:
+    # A path alone (`/users`) is checked on any host, as in the fake's routes.
+    return Pattern(method, url, **match, any_host=isinstance(url, str) and url.startswith("/"))
 
 
 class Route:
@@ -324,82 +330,26 @@ class Route:
         return "it was never called" if n == 0 else f"it was called {n} time{'s' * (n != 1)}"
 
     def assert_called_with(
-        self,
-        method: str = ANY,
-        url: URLSpec | None = None,
-        *,
-        params: ParamsSpec | None = None,
-        exact_params: bool = False,
-        headers: Mapping[str, HeaderValue] | None = None,
-        json: Any = MISSING,
-        data: Mapping[str, ParamValue | Sequence[ParamValue]] | None = None,
-        content: ContentSpec | None = None,
+        self, method: str = ANY, url: URLSpec | None = None, **match: Unpack[RequestMatch]
     ) -> None:
-        """Check the *last* call; arguments work as in `route()`, and only
+        """Check the *last* call; arguments work as in `route()` (`params=`,
+        `exact_params=`, `headers=`, `json=`, `data=`, `content=`), and only
         those given are checked."""
-        expected = Pattern(
-            method,
-            url,
-            params=params,
-            exact_params=exact_params,
-            headers=headers,
-            json=json,
-            data=data,
-            content=content,
-            any_host=isinstance(url, str) and url.startswith("/"),
-        )
+        expected = _expected(method, url, match)
         self._check_calls(expected, self.calls[-1:], "The last call to route {} does not match")
 
     def assert_any_call(
-        self,
-        method: str = ANY,
-        url: URLSpec | None = None,
-        *,
-        params: ParamsSpec | None = None,
-        exact_params: bool = False,
-        headers: Mapping[str, HeaderValue] | None = None,
-        json: Any = MISSING,
-        data: Mapping[str, ParamValue | Sequence[ParamValue]] | None = None,
-        content: ContentSpec | None = None,
+        self, method: str = ANY, url: URLSpec | None = None, **match: Unpack[RequestMatch]
     ) -> None:
-        """Check that *some* call matches; arguments work as in `route()`."""
-        expected = Pattern(
-            method,
-            url,
-            params=params,
-            exact_params=exact_params,
-            headers=headers,
-            json=json,
-            data=data,
-            content=content,
-            any_host=isinstance(url, str) and url.startswith("/"),
-        )
-        self._check_calls(expected, self.calls, "No call to route {} matches")
+        """Check that *some* call matches; arguments work as in `assert_called_with()`."""
+        self._check_calls(_expected(method, url, match), self.calls, "No call to route {} matches")
 
     def assert_called_once_with(
-        self,
-        method: str = ANY,
-        url: URLSpec | None = None,
-        *,
-        params: ParamsSpec | None = None,
-        exact_params: bool = False,
-        headers: Mapping[str, HeaderValue] | None = None,
-        json: Any = MISSING,
-        data: Mapping[str, ParamValue | Sequence[ParamValue]] | None = None,
-        content: ContentSpec | None = None,
+        self, method: str = ANY, url: URLSpec | None = None, **match: Unpack[RequestMatch]
     ) -> None:
         """`assert_called_once()` then `assert_called_with(...)`, as in unittest.mock."""
         self.assert_called_once()
-        self.assert_called_with(
-            method,
-            url,
-            params=params,
-            exact_params=exact_params,
-            headers=headers,
-            json=json,
-            data=data,
-            content=content,
-        )
+        self.assert_called_with(method, url, **match)
 
     if not TYPE_CHECKING:  # at run time only: mypy keeps flagging unknown attributes
 
