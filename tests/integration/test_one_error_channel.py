@@ -26,11 +26,13 @@ from httpdeck.client import (
     HTTPCircuitOpenError,
     HTTPClient,
     HTTPClientClosedError,
+    HTTPClientConfig,
     HTTPClientError,
     HTTPConnectionError,
     HTTPRetryExhaustedError,
     HTTPStatusError,
     HTTPTimeoutError,
+    HTTPUnsafeURLError,
     HTTPValidationError,
     Request,
     ResiliencePipeline,
@@ -225,6 +227,17 @@ async def test_misuse_raises_from_the_verbs(backend: Backend) -> None:
     await client.stop()
     with pytest.raises(HTTPClientClosedError):
         await client.get(backend.url("/503"))
+
+
+async def test_a_url_the_safety_gate_refuses_is_an_err_from_the_verbs() -> None:
+    # The gate's answer depends on DNS (or on a redirect the server sent): a
+    # runtime outcome, not misuse. request() raises it.
+    async with HTTPClient(HTTPClientConfig(url_safety=True)) as client:
+        refused = (await client.get("http://127.0.0.1:9/internal")).unwrap_err()
+        assert isinstance(refused, HTTPUnsafeURLError)
+        assert (refused.host, refused.address) == ("127.0.0.1", "127.0.0.1")
+        with pytest.raises(HTTPUnsafeURLError):
+            await client.request("GET", "http://127.0.0.1:9/internal")
 
 
 async def test_an_unmatched_fake_request_raises_from_the_verbs() -> None:

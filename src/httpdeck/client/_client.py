@@ -33,11 +33,9 @@ from httpdeck.client._eventsource import EventSource
 from httpdeck.client._exceptions import (
     HTTPClientClosedError,
     HTTPClientError,
-    HTTPConfigError,
     HTTPConnectionError,
     HTTPRedirectError,
     HTTPStatusError,
-    HTTPValidationError,
     describe,
 )
 from httpdeck.client._extensions import FRESH_CONNECTION, OBSERVER, STREAM
@@ -76,12 +74,6 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-# The one rule for what the verb methods raise instead of returning as Err:
-# misuse of the client (closed, an invalid URL/header/option, a bad config
-# value). Test-setup errors (`raised_by_verbs`: an unmatched fake request, a
-# cassette miss) are raised too. Every runtime outcome (status, transport
-# error, timeout, retries exhausted, circuit open, bulkhead full) is an Err.
-_RAISED = (HTTPClientClosedError, HTTPConfigError, HTTPValidationError)
 
 
 class HTTPClient:
@@ -406,9 +398,9 @@ class HTTPClient:
             follow = options.pop("follow_redirects", None)
             request = build_request(method, url, options, self.config, self._default_headers)
             response = await self.send(request, follow_redirects=follow)
-        except _RAISED:
-            raise
         except HTTPClientError as exc:
+            # The one rule (`HTTPClientError.raised_by_verbs`): misuse and a
+            # wrong test setup raise; every runtime outcome is an Err.
             if exc.raised_by_verbs:
                 raise
             return Err(exc)

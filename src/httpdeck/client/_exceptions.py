@@ -46,9 +46,11 @@ TimeoutPhase = Literal["connect", "pool", "read", "write", "total"]
 class HTTPClientError(Exception):
     """Base class of every httpdeck error; `request` is set when one is known.
 
-    `raised_by_verbs` is True for errors that mean the test setup is wrong (a
-    request missing from a cassette): the verb methods raise them instead of
-    returning them as `Err`, so code under test cannot swallow them.
+    `raised_by_verbs` is True for errors the verb methods raise instead of
+    returning them as `Err`: misuse of the client (a closed client, an
+    invalid option, URL or config value) and a wrong test setup (a request
+    missing from a cassette), so code under test cannot swallow them. Every
+    runtime outcome is an `Err`.
 
     `message` (and `str(error)`) shows URLs with their userinfo and secret
     query values replaced by `REDACTED`; `request.url` is the real one.
@@ -69,13 +71,19 @@ class HTTPClientError(Exception):
 class HTTPConfigError(HTTPClientError, ValueError):
     """A configuration value is invalid; the message names the field and the value."""
 
+    raised_by_verbs: ClassVar[bool] = True
+
 
 class HTTPValidationError(HTTPClientError, ValueError):
     """A URL, header, host, port or timeout given by the caller is invalid."""
 
+    raised_by_verbs: ClassVar[bool] = True
+
 
 class HTTPClientClosedError(HTTPClientError):
     """The client was used after it was stopped."""
+
+    raised_by_verbs: ClassVar[bool] = True
 
 
 class HTTPTransportError(HTTPClientError):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from httpdeck.client._exceptions import HTTPValidationError
 
@@ -80,7 +80,13 @@ class UnsafeAddressError(Exception):
 class HTTPUnsafeURLError(HTTPValidationError):
     """The URL safety gate refused a request (or a redirect hop) before any
     connection was made: its host is, or resolves to, a private, loopback,
-    link-local or reserved address. `host`, `address` and `reason` say which."""
+    link-local or reserved address. `host`, `address` and `reason` say which.
+
+    A runtime outcome (the address comes from DNS, or from a redirect the
+    server sent), so the verb methods return it as `Err`; `request()` raises it.
+    """
+
+    raised_by_verbs: ClassVar[bool] = False
 
     def __init__(
         self,
