@@ -31,8 +31,10 @@ from httpdeck.client import (
     HTTPClient,
     HTTPClientConfig,
     HTTPConnectionError,
+    HTTPTimeoutError,
     RequestContext,
     RequestDispatched,
+    RetryPolicy,
 )
 from httpdeck.client._transports import _connector
 
@@ -121,6 +123,19 @@ async def test_the_re_send_is_reported_as_its_own_attempt_in_events() -> None:
         await client.request("GET", server.url)
         await client.request("GET", server.url)
     assert dispatched == [0, 0, 1]
+
+
+async def test_a_re_send_under_a_policy_that_does_not_retry_it_keeps_its_attempt_number() -> None:
+    # The policy leaves connection errors alone, so the client re-sends the
+    # stale one itself: still attempt 1, not a fresh attempt 0.
+    dispatched: list[int] = []
+    policy = RetryPolicy(max_attempts=3, retry_on=(HTTPTimeoutError,))
+    async with RawServer(close_on_reuse()) as server, HTTPClient(retry_policy=policy) as client:
+        client.events.subscribe(lambda e: dispatched.append(e.attempt), RequestDispatched)
+        await client.request("GET", server.url)
+        await client.request("GET", server.url)
+    assert dispatched == [0, 0, 1]
+    assert len(server.requests) == 3
 
 
 async def test_1000_sequential_gets_against_a_server_closing_after_each_response() -> None:

@@ -74,8 +74,6 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-
-
 class HTTPClient:
     """An async HTTP client over a pooled aiohttp session.
 

@@ -204,7 +204,9 @@ class RetryState:
     def __init__(self, policy: RetryPolicy, request: Request) -> None:
         self._policy = policy
         self.request = request
-        self.attempt = 0
+        # 0 for a new request; past 0 only for the client's re-send of a stale
+        # connection's attempt, which keeps its number (one past the failed one).
+        self.attempt = request.attempt
         self.outcomes: list[Outcome] = []
         config = policy.config
         self.max_attempts = TESTING.max_attempts or config.max_attempts
